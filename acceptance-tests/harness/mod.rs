@@ -1,0 +1,193 @@
+//! The acceptance-test harness: the real tools (Terraform, moto), the provider under test, one moto
+//! server and one Terraform working directory per test, AWS SDK clients aimed at that moto, and the
+//! checks every test repeats.
+//!
+//! Layout:
+//! * [`moto`]: [`Moto`], a private `moto_server` on a free loopback port, killed on drop.
+//! * [`terraform`]: [`TfWorkspace`], a temp dir with `main.tf` and a CLI config that points
+//!   Terraform at the provider under test, plus the commands tests run in it.
+//! * [`aws`]: [`Aws`], ECS / EC2 / RDS clients for a moto endpoint with a blocking `block_on`.
+
+// The harness is shared by several test modules; not every module uses every helper.
+#![allow(dead_code, unused_imports)]
+
+pub mod aws;
+pub mod moto;
+pub mod terraform;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub use aws::Aws;
+pub use moto::Moto;
+pub use terraform::{resource_values, state_addresses, TfOutput, TfWorkspace};
+
+/// The provider's address, as used in `required_providers` and in `dev_overrides`.
+pub const PROVIDER_SOURCE: &str = "registry.terraform.io/awsecs/awsecs";
+/// The region every test uses (the provider block and the SDK clients agree on it).
+pub const REGION: &str = "ap-northeast-1";
+/// moto's default account.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// The repository root (the Cargo package root).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `.tools/terraform` (installed on first use).
+pub fn terraform_bin() -> PathBuf {
+    ensure_tools();
+    terraform_path()
+}
+
+/// `.tools/venv/bin/moto_server` (installed on first use).
+pub fn moto_server_bin() -> PathBuf {
+    ensure_tools();
+    moto_server_path()
+}
+
+fn terraform_path() -> PathBuf {
+    repo_root().join(".tools").join("terraform")
+}
+
+fn moto_server_path() -> PathBuf {
+    repo_root()
+        .join(".tools")
+        .join("venv")
+        .join("bin")
+        .join("moto_server")
+}
+
+/// Runs `scripts/install-tools.sh` once per test process if either tool is missing. If that fails,
+/// every caller panics with the same message (the script is not retried).
+pub fn ensure_tools() {
+    static TOOLS: OnceLock<Result<(), String>> = OnceLock::new();
+    if let Err(msg) = TOOLS.get_or_init(install_tools_if_missing) {
+        panic!("{msg}");
+    }
+}
+
+fn install_tools_if_missing() -> Result<(), String> {
+    if terraform_path().is_file() && moto_server_path().is_file() {
+        return Ok(());
+    }
+    let script = repo_root().join("scripts").join("install-tools.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .current_dir(repo_root())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            script.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    for tool in [terraform_path(), moto_server_path()] {
+        if !tool.is_file() {
+            return Err(format!(
+                "{} is still missing after {}",
+                tool.display(),
+                script.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A per-process directory whose only entry is `terraform-provider-awsecs`, a symlink to the binary
+/// cargo built for this test run. `dev_overrides` points here, so nothing else in target/ can be
+/// picked up instead. Directories left behind by earlier (finished) test processes are removed.
+pub fn provider_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let binary = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-awsecs"));
+        assert!(
+            binary.is_file(),
+            "provider binary {} does not exist",
+            binary.display()
+        );
+        let tmp = std::env::temp_dir();
+        remove_stale_provider_dirs(&tmp);
+        let dir = tmp.join(format!("{PROVIDER_DIR_PREFIX}{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let link = dir.join("terraform-provider-awsecs");
+        std::os::unix::fs::symlink(&binary, &link).unwrap_or_else(|e| {
+            panic!(
+                "cannot symlink {} -> {}: {e}",
+                link.display(),
+                binary.display()
+            )
+        });
+        dir
+    })
+}
+
+const PROVIDER_DIR_PREFIX: &str = "awsecs-acc-provider-";
+
+fn remove_stale_provider_dirs(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PROVIDER_DIR_PREFIX))
+        else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The `terraform` and `provider` blocks every test config starts with: the provider under test,
+/// dummy credentials, one retry, and all three services pointed at `endpoint` (a moto server).
+/// (HCL allows only one argument in a single-line block, so `required_providers` gets its own
+/// lines.)
+pub fn provider_block(endpoint: &str) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    awsecs = {{ source = "{PROVIDER_SOURCE}" }}
+  }}
+}}
+provider "awsecs" {{
+  region      = "{REGION}"
+  access_key  = "testing"
+  secret_key  = "testing"
+  max_retries = 1
+  endpoints {{
+    ecs = "{endpoint}"
+    ec2 = "{endpoint}"
+    rds = "{endpoint}"
+  }}
+}}
+"#
+    )
+}
+
+/// Runs `terraform plan -detailed-exitcode` and panics with the plan output unless it reports no
+/// changes (exit code 0). Call it after every successful apply.
+#[track_caller]
+pub fn assert_no_changes(ws: &TfWorkspace) {
+    let (code, out) = ws.plan_exit_code();
+    if code != 0 {
+        panic!(
+            "expected an empty plan after apply (exit code 0), got exit code {code} in {}:\n{out}",
+            ws.path().display()
+        );
+    }
+}

@@ -1,0 +1,92 @@
+//! AWS access: SDK clients built from the provider configuration, and error wording.
+//! Nothing here knows about Terraform.
+
+pub mod errors;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+
+/// Where and how to reach AWS, from the provider block (anything unset falls back to the standard
+/// AWS environment variables and shared config files).
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub endpoints: Endpoints,
+    pub max_retries: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Endpoints {
+    pub ecs: Option<String>,
+    pub ec2: Option<String>,
+    pub rds: Option<String>,
+}
+
+pub struct Aws {
+    pub ecs: aws_sdk_ecs::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub region: String,
+}
+
+impl Aws {
+    pub async fn connect(s: &Settings) -> Result<Aws, String> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(r) = &s.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(p) = &s.profile {
+            loader = loader.profile_name(p);
+        }
+        match (&s.access_key, &s.secret_key) {
+            (Some(ak), Some(sk)) => {
+                loader = loader.credentials_provider(Credentials::new(ak, sk, None, None, "awsecs-provider-block"));
+            }
+            (None, None) => {}
+            _ => return Err("`access_key` and `secret_key` go together: set both or neither.".into()),
+        }
+        if let Some(n) = s.max_retries {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n.saturating_add(1)));
+        }
+        let conf = loader.load().await;
+        let region = conf.region().map(|r| r.to_string()).ok_or(
+            "No AWS region is set: set `region` in the provider block, or AWS_REGION in the environment.",
+        )?;
+        Ok(Aws::from_sdk_config(&conf, &s.endpoints, region))
+    }
+
+    fn from_sdk_config(conf: &SdkConfig, ep: &Endpoints, region: String) -> Aws {
+        Aws {
+            ecs: {
+                let mut b = aws_sdk_ecs::config::Builder::from(conf);
+                b.set_endpoint_url(ep.ecs.clone());
+                aws_sdk_ecs::Client::from_conf(b.build())
+            },
+            ec2: {
+                let mut b = aws_sdk_ec2::config::Builder::from(conf);
+                b.set_endpoint_url(ep.ec2.clone());
+                aws_sdk_ec2::Client::from_conf(b.build())
+            },
+            rds: {
+                let mut b = aws_sdk_rds::config::Builder::from(conf);
+                b.set_endpoint_url(ep.rds.clone());
+                aws_sdk_rds::Client::from_conf(b.build())
+            },
+            region,
+        }
+    }
+
+    /// Clients that are never called: for unit tests of code that only carries a context around.
+    #[cfg(test)]
+    pub fn unconfigured_for_tests() -> Aws {
+        let conf = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        Aws::from_sdk_config(&conf, &Endpoints::default(), "us-east-1".into())
+    }
+}

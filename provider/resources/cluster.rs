@@ -1,0 +1,259 @@
+//! `awsecs_cluster`: an ECS cluster, the logical group the container instances join and the
+//! services and tasks run in.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingName};
+
+use super::tags;
+use crate::aws::errors::describe;
+use crate::framework::validate::ecs_name;
+use crate::framework::{Ctx, Failed, Resource};
+use crate::tf::{Attribute, Block, Diagnostics, Schema, Type, Value};
+
+pub struct ClusterResource;
+
+/// The arguments, decoded once.
+struct Config {
+    name: String,
+    container_insights: Option<bool>,
+    tags_all: BTreeMap<String, String>,
+}
+
+impl Config {
+    fn from(v: &Value) -> Config {
+        Config {
+            name: v.get("name").as_str().unwrap_or_default().to_string(),
+            container_insights: v.get("container_insights").as_bool(),
+            tags_all: v.get("tags_all").to_string_map(),
+        }
+    }
+}
+
+fn insights_setting(on: bool) -> ClusterSetting {
+    ClusterSetting::builder()
+        .name(ClusterSettingName::ContainerInsights)
+        .value(if on { "enabled" } else { "disabled" })
+        .build()
+}
+
+/// The resource value for a cluster AWS described. `prior` supplies what AWS does not keep apart
+/// (which tags came from the configuration rather than default_tags).
+fn to_state(c: &Cluster, prior: &Value, default_tags: &BTreeMap<String, String>) -> Value {
+    let aws_tags: BTreeMap<String, String> =
+        c.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect();
+    let (tags, tags_all) = tags::split(&aws_tags, default_tags, prior.get("tags"));
+    let insights = c
+        .settings()
+        .iter()
+        .find(|s| s.name() == Some(&ClusterSettingName::ContainerInsights))
+        .and_then(|s| s.value())
+        .map(|v| v != "disabled");
+    let arn = Value::opt_string(c.cluster_arn());
+    Value::object([
+        ("id", arn.clone()),
+        ("arn", arn),
+        ("name", Value::opt_string(c.cluster_name())),
+        ("container_insights", insights.map(Value::Bool).unwrap_or(Value::Bool(false))),
+        ("status", Value::opt_string(c.status())),
+        ("registered_container_instances_count", Value::int(c.registered_container_instances_count() as i64)),
+        ("running_tasks_count", Value::int(c.running_tasks_count() as i64)),
+        ("pending_tasks_count", Value::int(c.pending_tasks_count() as i64)),
+        ("active_services_count", Value::int(c.active_services_count() as i64)),
+        ("tags", tags),
+        ("tags_all", tags_all),
+    ])
+}
+
+/// The ACTIVE cluster `id` (name or ARN) names, or None when it is missing or deleted.
+async fn describe_cluster(ctx: &Ctx, id: &str) -> Result<Option<Cluster>, Diagnostics> {
+    let out = ctx
+        .aws
+        .ecs
+        .describe_clusters()
+        .clusters(id)
+        .include(ClusterField::Tags)
+        .include(ClusterField::Settings)
+        .send()
+        .await
+        .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS cluster {id:?}"), describe(&e)))?;
+    Ok(out.clusters().iter().find(|c| c.status() != Some("INACTIVE")).cloned())
+}
+
+impl ClusterResource {
+    /// What still lives in the cluster: AWS refuses to delete a cluster that holds any of it.
+    async fn blockers(&self, ctx: &Ctx, arn: &str) -> Result<Vec<String>, Diagnostics> {
+        let ecs = &ctx.aws.ecs;
+        let fail = |what: &str, e: String| Diagnostics::of_error(format!("Cannot list the {what} of ECS cluster {arn}"), e);
+        let instances =
+            ecs.list_container_instances().cluster(arn).send().await.map_err(|e| fail("container instances", describe(&e)))?;
+        let services = ecs.list_services().cluster(arn).send().await.map_err(|e| fail("services", describe(&e)))?;
+        let tasks = ecs.list_tasks().cluster(arn).send().await.map_err(|e| fail("tasks", describe(&e)))?;
+
+        let mut out = Vec::new();
+        for ci in instances.container_instance_arns() {
+            out.push(format!("container instance {ci}"));
+        }
+        // ListServices may still list services that were just deleted (INACTIVE): ask for their status.
+        for chunk in services.service_arns().chunks(10) {
+            let described = ecs
+                .describe_services()
+                .cluster(arn)
+                .set_services(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| fail("services", describe(&e)))?;
+            for s in described.services() {
+                if s.status() != Some("INACTIVE") {
+                    out.push(format!("service {} ({})", s.service_name().unwrap_or("?"), s.status().unwrap_or("?")));
+                }
+            }
+        }
+        for t in tasks.task_arns() {
+            out.push(format!("task {t}"));
+        }
+        Ok(out)
+    }
+}
+
+#[tonic::async_trait]
+impl Resource for ClusterResource {
+    fn type_name(&self) -> &'static str {
+        "awsecs_cluster"
+    }
+
+    fn schema(&self) -> Schema {
+        let count = |name: &'static str, what: &str| {
+            Attribute::computed(name, Type::Number).volatile().describe(format!("Number of {what}, as of the last refresh."))
+        };
+        Schema::new(
+            0,
+            Block::new("An ECS cluster: the group that container instances join (through `ECS_CLUSTER` in their user data) and that services and tasks run in.\n\nImport with the cluster name or ARN: `terraform import awsecs_cluster.wp wordpress`.")
+                .attr(Attribute::computed("id", Type::String).describe("The cluster ARN."))
+                .attr(Attribute::computed("arn", Type::String).describe("The cluster ARN."))
+                .attr(
+                    Attribute::required("name", Type::String)
+                        .force_new()
+                        .validate(ecs_name(255))
+                        .describe("Cluster name: 1-255 letters, digits, hyphens and underscores. Changing it creates a new cluster."),
+                )
+                .attr(
+                    Attribute::optional_computed("container_insights", Type::Bool)
+                        .describe("Whether CloudWatch Container Insights collects metrics for the cluster. Left out: the account default."),
+                )
+                .attr(Attribute::computed("status", Type::String).describe("`ACTIVE`, `PROVISIONING`, `DEPROVISIONING`, `FAILED` or `INACTIVE`."))
+                .attr(count("registered_container_instances_count", "container instances registered (ACTIVE or DRAINING)"))
+                .attr(count("running_tasks_count", "tasks in the RUNNING state"))
+                .attr(count("pending_tasks_count", "tasks in the PENDING state"))
+                .attr(count("active_services_count", "services in the ACTIVE state"))
+                .attr(tags::tags_attribute())
+                .attr(tags::tags_all_attribute()),
+        )
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, Failed> {
+        let cfg = Config::from(planned);
+        tracing::info!(cluster = %cfg.name, "creating ECS cluster");
+        let out = ctx
+            .aws
+            .ecs
+            .create_cluster()
+            .cluster_name(&cfg.name)
+            .set_settings(cfg.container_insights.map(|on| vec![insights_setting(on)]))
+            .set_tags(tags::ecs_tags(&cfg.tags_all))
+            .send()
+            .await
+            .map_err(|e| Diagnostics::of_error(format!("Cannot create ECS cluster {:?}", cfg.name), describe(&e)))?;
+        let arn = out.cluster().and_then(|c| c.cluster_arn()).unwrap_or(&cfg.name).to_string();
+        match describe_cluster(ctx, &arn).await {
+            Ok(Some(c)) => Ok(to_state(&c, planned, &ctx.default_tags)),
+            Ok(None) => Err(Diagnostics::of_error(
+                format!("ECS cluster {:?} disappeared right after it was created", cfg.name),
+                "CreateCluster succeeded but DescribeClusters does not show it ACTIVE. Run `terraform apply` again.",
+            )
+            .into()),
+            Err(d) => Err(Failed::with_partial(d, Value::object([("id", arn.clone().into()), ("arn", arn.into()), ("name", cfg.name.into())]))),
+        }
+    }
+
+    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let id = state.get("arn").as_str().or(state.get("name").as_str()).unwrap_or_default().to_string();
+        Ok(describe_cluster(ctx, &id).await?.map(|c| to_state(&c, state, &ctx.default_tags)))
+    }
+
+    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> Result<Value, Failed> {
+        let cfg = Config::from(planned);
+        let arn = prior.get("arn").as_str().unwrap_or_default().to_string();
+        let ecs = &ctx.aws.ecs;
+        if let Some(on) = cfg.container_insights {
+            if prior.get("container_insights").as_bool() != Some(on) {
+                tracing::info!(cluster = %cfg.name, enabled = on, "updating Container Insights");
+                ecs.update_cluster()
+                    .cluster(&arn)
+                    .settings(insights_setting(on))
+                    .send()
+                    .await
+                    .map_err(|e| Diagnostics::of_error(format!("Cannot change Container Insights of ECS cluster {:?}", cfg.name), describe(&e)))?;
+            }
+        }
+        let (add, remove) = tags::diff(&prior.get("tags_all").to_string_map(), &cfg.tags_all);
+        if !remove.is_empty() {
+            ecs.untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .map_err(|e| Diagnostics::of_error(format!("Cannot remove tags from ECS cluster {:?}", cfg.name), describe(&e)))?;
+        }
+        if !add.is_empty() {
+            ecs.tag_resource()
+                .resource_arn(&arn)
+                .set_tags(tags::ecs_tags(&add))
+                .send()
+                .await
+                .map_err(|e| Diagnostics::of_error(format!("Cannot tag ECS cluster {:?}", cfg.name), describe(&e)))?;
+        }
+        match describe_cluster(ctx, &arn).await? {
+            Some(c) => Ok(to_state(&c, planned, &ctx.default_tags)),
+            None => Err(Diagnostics::of_error(
+                format!("ECS cluster {:?} was deleted while it was being updated", cfg.name),
+                "Run `terraform apply` again to create it.",
+            )
+            .into()),
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx, prior: &Value) -> Result<(), Diagnostics> {
+        let arn = prior.get("arn").as_str().unwrap_or_default().to_string();
+        let name = prior.get("name").as_str().unwrap_or(&arn).to_string();
+        if describe_cluster(ctx, &arn).await?.is_none() {
+            return Ok(());
+        }
+        let blockers = self.blockers(ctx, &arn).await?;
+        if !blockers.is_empty() {
+            return Err(Diagnostics::of_error(
+                format!("Cannot delete ECS cluster {name:?}: it still holds {} thing(s)", blockers.len()),
+                format!(
+                    "AWS deletes a cluster only when no container instance is registered and no service or task runs in it. Still there:\n  - {}\n\nDestroy or deregister them first. Resources of this provider that run in the cluster are destroyed before it when they refer to it (for example `cluster = awsecs_cluster.main.arn`).",
+                    blockers.join("\n  - ")
+                ),
+            ));
+        }
+        tracing::info!(cluster = %name, "deleting ECS cluster");
+        match ctx.aws.ecs.delete_cluster().cluster(&arn).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => Ok(()),
+            Err(e) => Err(Diagnostics::of_error(format!("Cannot delete ECS cluster {name:?}"), describe(&e))),
+        }
+    }
+
+    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
+        match describe_cluster(ctx, id).await? {
+            Some(c) => Ok(to_state(&c, &Value::Null, &ctx.default_tags)),
+            None => Err(Diagnostics::of_error(
+                format!("Cannot import ECS cluster {id:?}: it does not exist"),
+                format!("No ACTIVE cluster with that name or ARN in region {}. Import takes the cluster name or its ARN.", ctx.aws.region),
+            )),
+        }
+    }
+}

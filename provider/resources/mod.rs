@@ -1,0 +1,14 @@
+//! The resources and data sources, one file each: schema, validation, planning and CRUD together.
+
+pub mod cluster;
+pub mod tags;
+
+use crate::framework::{DataSource, Resource};
+
+pub fn all_resources() -> Vec<Box<dyn Resource>> {
+    vec![Box::new(cluster::ClusterResource)]
+}
+
+pub fn all_data_sources() -> Vec<Box<dyn DataSource>> {
+    vec![]
+}
