@@ -1,7 +1,10 @@
 //! AWS access: SDK clients built from the provider configuration, and error wording.
 //! Nothing here knows about Terraform.
 
+pub mod batch;
 pub mod errors;
+
+use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -31,7 +34,12 @@ pub struct Aws {
     pub ec2: aws_sdk_ec2::Client,
     pub rds: aws_sdk_rds::Client,
     pub region: String,
+    /// Concurrent cluster reads, answered by one DescribeClusters of up to 100.
+    pub clusters: batch::Batcher<aws_sdk_ecs::types::Cluster>,
 }
+
+/// How long a batched read waits for company before it calls AWS.
+pub const BATCH_WINDOW: Duration = Duration::from_millis(10);
 
 impl Aws {
     pub async fn connect(s: &Settings) -> Result<Aws, String> {
@@ -63,20 +71,30 @@ impl Aws {
         Aws {
             ecs: {
                 let mut b = aws_sdk_ecs::config::Builder::from(conf);
-                b.set_endpoint_url(ep.ecs.clone());
+                if let Some(url) = &ep.ecs {
+                    // Unset keeps what the environment says (AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL).
+                    b.set_endpoint_url(Some(url.clone()));
+                }
                 aws_sdk_ecs::Client::from_conf(b.build())
             },
             ec2: {
                 let mut b = aws_sdk_ec2::config::Builder::from(conf);
-                b.set_endpoint_url(ep.ec2.clone());
+                if let Some(url) = &ep.ec2 {
+                    // Unset keeps what the environment says (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL).
+                    b.set_endpoint_url(Some(url.clone()));
+                }
                 aws_sdk_ec2::Client::from_conf(b.build())
             },
             rds: {
                 let mut b = aws_sdk_rds::config::Builder::from(conf);
-                b.set_endpoint_url(ep.rds.clone());
+                if let Some(url) = &ep.rds {
+                    // Unset keeps what the environment says (AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL).
+                    b.set_endpoint_url(Some(url.clone()));
+                }
                 aws_sdk_rds::Client::from_conf(b.build())
             },
             region,
+            clusters: batch::Batcher::new(100, BATCH_WINDOW),
         }
     }
 

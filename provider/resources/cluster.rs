@@ -178,7 +178,31 @@ impl Resource for ClusterResource {
 
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let id = state.get("arn").as_str().or(state.get("name").as_str()).unwrap_or_default().to_string();
-        Ok(describe_cluster(ctx, &id).await?.map(|c| to_state(&c, state, &ctx.default_tags)))
+        let ecs = &ctx.aws.ecs;
+        // Refreshes of many clusters arrive together: one DescribeClusters answers up to 100.
+        let found = ctx
+            .aws
+            .clusters
+            .get("", &id, |ids| async move {
+                let out = ecs
+                    .describe_clusters()
+                    .set_clusters(Some(ids))
+                    .include(ClusterField::Tags)
+                    .include(ClusterField::Settings)
+                    .send()
+                    .await
+                    .map_err(|e| describe(&e))?;
+                let mut by_id = std::collections::HashMap::new();
+                for c in out.clusters().iter().filter(|c| c.status() != Some("INACTIVE")) {
+                    for k in [c.cluster_arn(), c.cluster_name()].into_iter().flatten() {
+                        by_id.insert(k.to_string(), c.clone());
+                    }
+                }
+                Ok(by_id)
+            })
+            .await
+            .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS cluster {id:?}"), e))?;
+        Ok(found.map(|c| to_state(&c, state, &ctx.default_tags)))
     }
 
     async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> Result<Value, Failed> {
