@@ -113,6 +113,18 @@ fn error_blocks(text: &str) -> String {
     out
 }
 
+/// A line of a diagnostic that only locates it: `with ADDR,`, `on FILE line N, …`, or the quoted
+/// source line `N:   name = …`.
+fn is_source_context(line: &str) -> bool {
+    let l = line
+        .trim_start_matches(|c: char| c == '│' || c.is_whitespace())
+        .trim_end();
+    let numbered = l
+        .split_once(':')
+        .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    l.starts_with("with ") || l.starts_with("on ") || numbered
+}
+
 /// Scenario 1: Create with tags, update tags, update container_insights, rename (replace), destroy.
 #[test]
 fn lifecycle() {
@@ -558,9 +570,7 @@ fn validation_error_has_path() {
         // source snippet or the resource address.
         let words = error_blocks(&out.combined())
             .lines()
-            .filter(|l| {
-                !l.contains("bad name!") && !l.contains("awsecs_cluster") && !l.contains("main.tf")
-            })
+            .filter(|l| !is_source_context(l))
             .collect::<Vec<_>>()
             .join(" ")
             .to_lowercase();

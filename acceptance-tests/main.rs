@@ -12,4 +12,4 @@
 
 mod cluster;
 mod harness;
-// mod plugin_tls;
+mod plugin_tls;

@@ -47,6 +47,12 @@ pub fn moto_server_bin() -> PathBuf {
     moto_server_path()
 }
 
+/// `.tools/venv/bin/python`, the interpreter that has moto (runs `standins/launch.py`).
+pub fn moto_python_bin() -> PathBuf {
+    ensure_tools();
+    moto_server_path().with_file_name("python")
+}
+
 fn terraform_path() -> PathBuf {
     repo_root().join(".tools").join("terraform")
 }

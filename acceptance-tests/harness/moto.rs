@@ -16,7 +16,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// probe bind and moto's bind).
 const PORT_ATTEMPTS: usize = 5;
 
-/// A running `moto_server -H 127.0.0.1 -p PORT`. Killed (and reaped) on drop.
+/// A running moto server (`standins/launch.py -H 127.0.0.1 -p PORT`: moto's own server application,
+/// plus the stand-ins a test asks for). Killed (and reaped) on drop.
 pub struct Moto {
     child: Child,
     port: u16,
@@ -27,7 +28,14 @@ impl Moto {
     /// Starts moto on a free loopback port, logging to `dir/moto.log` (`moto-2.log`, … for further
     /// servers in the same dir), and waits until it answers `GET /moto-api/data.json` with 200.
     pub fn start(dir: &Path) -> Moto {
-        let bin = super::moto_server_bin();
+        Moto::start_with(dir, &[])
+    }
+
+    /// Like [`Moto::start`], with the named stand-ins (modules in `acceptance-tests/standins/`,
+    /// test doubles for what moto lacks, e.g. `"agent"`, the ECS agent) running inside the server.
+    pub fn start_with(dir: &Path, standins: &[&str]) -> Moto {
+        let python = super::moto_python_bin();
+        let launcher = super::repo_root().join("acceptance-tests").join("standins").join("launch.py");
         let log = free_log_path(dir);
         let mut last_failure = String::new();
         for _ in 0..PORT_ATTEMPTS {
@@ -35,14 +43,16 @@ impl Moto {
             let out = File::create(&log)
                 .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
             let err = out.try_clone().expect("clone moto log handle");
-            let child = Command::new(&bin)
+            let child = Command::new(&python)
+                .arg(&launcher)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .arg(format!("--standins={}", standins.join(",")))
                 .current_dir(dir)
                 .stdin(Stdio::null())
                 .stdout(Stdio::from(out))
                 .stderr(Stdio::from(err))
                 .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", launcher.display()));
             let mut moto = Moto {
                 child,
                 port,

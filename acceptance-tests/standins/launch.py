@@ -1,0 +1,135 @@
+"""moto server with the acceptance harness's stand-ins (TEST DOUBLES, never part of the provider).
+
+moto has no ECS agent and no service scheduler (see ../shared/MOTO.md sections 3-4). The acceptance
+tests need both, so this launcher runs moto's own server application and calls "stand-in" modules
+around every request. A stand-in sees the request (service, action, JSON body, account, region) and
+acts on moto's backends directly, the way the real ECS agent or scheduler would act on AWS.
+
+Usage (the Rust harness does this, see harness/moto.rs):
+
+    python launch.py --port 5055 [--standins agent,scheduler]
+
+Each name in --standins is a module next to this file. It may define:
+
+    before(req)  called before moto handles the request
+    after(req)   called after moto handled it (moto's response has been produced)
+
+`req` is a `Request` (below). Hooks run under one global lock, and so does the request itself, so
+stand-ins never see moto half-way through another request. A hook that raises is logged to stderr
+and otherwise ignored: a bug in a test double must show up in the log, not as an HTTP 500 that
+looks like an AWS failure.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import re
+import sys
+import threading
+import traceback
+from io import BytesIO
+
+from werkzeug.serving import run_simple
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/")
+_LOCK = threading.RLock()
+
+
+class Request:
+    """What a stand-in hook gets to know about one AWS API call."""
+
+    def __init__(self, environ, body):
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        m = _CREDENTIAL_SCOPE.search(auth)
+        self.region = m.group(1) if m else "us-east-1"
+        self.service = m.group(2) if m else ""
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        # JSON protocol (ECS): "AmazonEC2ContainerServiceV20141113.CreateService".
+        self.action = target.split(".")[-1] if target else ""
+        self.body = body
+        self.params = {}
+        if target:
+            try:
+                self.params = json.loads(body or b"{}")
+            except ValueError:
+                self.params = {}
+        elif body:
+            # Query protocol (EC2, RDS): Action=RunInstances&...
+            from urllib.parse import parse_qs
+
+            q = parse_qs(body.decode("utf-8", "replace"))
+            self.params = {k: v[0] for k, v in q.items()}
+            self.action = self.params.get("Action", "")
+        self.account = DEFAULT_ACCOUNT_ID
+        self.status = None  # HTTP status of moto's answer, set before after() hooks run
+
+
+class StandinApp:
+    """WSGI middleware: hooks before and after moto's own application."""
+
+    def __init__(self, inner, modules):
+        self.inner = inner
+        self.modules = modules
+
+    def _call_hooks(self, name, req):
+        for mod in self.modules:
+            hook = getattr(mod, name, None)
+            if hook is None:
+                continue
+            try:
+                hook(req)
+            except Exception:  # a broken stand-in must not look like an AWS error
+                sys.stderr.write(f"stand-in {mod.__name__}.{name} failed for {req.action}:\n")
+                traceback.print_exc()
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/moto-api"):
+            return self.inner(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = BytesIO(body)
+        req = Request(environ, body)
+        status_holder = {}
+
+        def capture(status, headers, exc_info=None):
+            status_holder["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info)
+
+        with _LOCK:
+            self._call_hooks("before", req)
+            chunks = list(self.inner(environ, capture))
+            req.status = status_holder.get("status")
+            self._call_hooks("after", req)
+        return chunks
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("--standins", default="", help="comma-separated stand-in modules")
+    args = parser.parse_args()
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    modules = [importlib.import_module(n) for n in args.standins.split(",") if n]
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(
+        args.host,
+        args.port,
+        StandinApp(app, modules),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+
+
+if __name__ == "__main__":
+    main()
