@@ -596,3 +596,30 @@ fn validation_error_has_path() {
         "no cluster may be created from an invalid config, found {clusters:?}"
     );
 }
+
+/// Terraform refreshes resources concurrently; the provider answers concurrent cluster reads with
+/// one DescribeClusters call of up to 100 clusters instead of one call per cluster.
+#[test]
+fn refresh_of_many_clusters_is_batched() {
+    let ws = TfWorkspace::new("cluster_batched_refresh");
+    let moto = Moto::start(ws.path());
+    let ep = moto.endpoint();
+    let n = 25;
+    ws.write_config(&format!(
+        "{}\nresource \"awsecs_cluster\" \"many\" {{\n  count = {n}\n  name  = \"acc-many-${{count.index}}\"\n}}\n",
+        provider_block(&ep)
+    ));
+    ws.apply();
+    assert_eq!(Aws::new(&ep).list_cluster_arns().len(), n, "clusters in moto after apply");
+
+    let before = moto.count_calls("DescribeClusters");
+    // Terraform's default parallelism is 10; raise it so that all reads can arrive together.
+    ws.run_ok(&["plan", "-refresh-only", "-parallelism=50", "-input=false", "-no-color"]);
+    let calls = moto.count_calls("DescribeClusters") - before;
+    assert!(calls >= 1, "the refresh must read the clusters from AWS");
+    assert!(
+        calls <= 3,
+        "{n} concurrent cluster reads took {calls} DescribeClusters calls; expected them batched into at most 3"
+    );
+    assert_no_changes(&ws);
+}

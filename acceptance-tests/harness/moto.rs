@@ -22,6 +22,7 @@ pub struct Moto {
     child: Child,
     port: u16,
     log: PathBuf,
+    calls: PathBuf,
 }
 
 impl Moto {
@@ -37,6 +38,7 @@ impl Moto {
         let python = super::moto_python_bin();
         let launcher = super::repo_root().join("acceptance-tests").join("standins").join("launch.py");
         let log = free_log_path(dir);
+        let calls = log.with_extension("calls");
         let mut last_failure = String::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port();
@@ -47,6 +49,8 @@ impl Moto {
                 .arg(&launcher)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .arg(format!("--standins={}", standins.join(",")))
+                .arg("--record")
+                .arg(&calls)
                 .current_dir(dir)
                 .stdin(Stdio::null())
                 .stdout(Stdio::from(out))
@@ -57,6 +61,7 @@ impl Moto {
                 child,
                 port,
                 log: log.clone(),
+                calls: calls.clone(),
             };
             match moto.wait_ready() {
                 Ok(()) => return moto,
@@ -81,6 +86,21 @@ impl Moto {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Every AWS API call this server has answered so far, as `(service, Action)` in order
+    /// (recorded by the launcher before moto handles the call).
+    pub fn calls(&self) -> Vec<(String, String)> {
+        std::fs::read_to_string(&self.calls)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once(' ').map(|(s, a)| (s.to_string(), a.to_string())))
+            .collect()
+    }
+
+    /// How many calls of `action` (e.g. "DescribeClusters") this server has answered.
+    pub fn count_calls(&self, action: &str) -> usize {
+        self.calls().iter().filter(|(_, a)| a == action).count()
     }
 
     /// The server's stdout+stderr log.

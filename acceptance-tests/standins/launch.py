@@ -7,7 +7,10 @@ acts on moto's backends directly, the way the real ECS agent or scheduler would 
 
 Usage (the Rust harness does this, see harness/moto.rs):
 
-    python launch.py --port 5055 [--standins agent,scheduler]
+    python launch.py --port 5055 [--standins agent,scheduler] [--record calls.log]
+
+With --record, every AWS API call is appended to that file as one line, `service Action`, before
+moto handles it, so tests can count calls (batched reads) or prove that none were made.
 
 Each name in --standins is a module next to this file. It may define:
 
@@ -75,9 +78,10 @@ class Request:
 class StandinApp:
     """WSGI middleware: hooks before and after moto's own application."""
 
-    def __init__(self, inner, modules):
+    def __init__(self, inner, modules, record):
         self.inner = inner
         self.modules = modules
+        self.record = record
 
     def _call_hooks(self, name, req):
         for mod in self.modules:
@@ -104,6 +108,9 @@ class StandinApp:
             return start_response(status, headers, exc_info)
 
         with _LOCK:
+            if self.record:
+                self.record.write(f"{req.service} {req.action}\n")
+                self.record.flush()
             self._call_hooks("before", req)
             chunks = list(self.inner(environ, capture))
             req.status = status_holder.get("status")
@@ -116,6 +123,7 @@ def main():
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
     parser.add_argument("--standins", default="", help="comma-separated stand-in modules")
+    parser.add_argument("--record", default="", help="append `service Action` per call to this file")
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
 
@@ -125,7 +133,7 @@ def main():
     run_simple(
         args.host,
         args.port,
-        StandinApp(app, modules),
+        StandinApp(app, modules, open(args.record, "a") if args.record else None),
         threaded=True,
         request_handler=MotoRequestHandler,
     )
