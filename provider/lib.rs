@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod docs;
 pub mod framework;
 pub mod log;
 pub mod plugin;
