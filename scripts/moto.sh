@@ -11,7 +11,10 @@ start_moto() {
   tools="$root/.tools"
   port="$(free_port)"
   # moto must not hold our stdout/stderr: a caller that pipes this script's output would never see EOF.
-  "$tools/venv/bin/moto_server" -H 127.0.0.1 -p "$port" </dev/null >"$log" 2>&1 &
+  # moto's own server, through the acceptance harness's launcher so that the stand-ins named in
+  # MOTO_STANDINS (test doubles for the ECS agent and scheduler, e.g. "agent,scheduler") can run.
+  "$tools/venv/bin/python" "$root/acceptance-tests/standins/launch.py" -H 127.0.0.1 -p "$port" \
+    --standins="${MOTO_STANDINS:-}" </dev/null >"$log" 2>&1 &
   MOTO_PID=$!
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
   local i
