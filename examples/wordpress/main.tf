@@ -1,0 +1,98 @@
+# WordPress on Amazon ECS, as the walkthrough builds it by hand in the console, with this provider
+# only. See README.md beside this file for what each piece is and how to run it.
+
+terraform {
+  required_providers {
+    awsecs = {
+      source = "registry.terraform.io/awsecs/awsecs"
+    }
+  }
+}
+
+provider "awsecs" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      app = "wordpress"
+    }
+  }
+}
+
+# The cluster: only a name. Instances join it through ECS_CLUSTER in their user data.
+resource "awsecs_cluster" "wordpress" {
+  name = var.cluster_name
+}
+
+# One container instance from the ECS-optimized AMI, in a subnet of the database's VPC (the
+# console wizard would have put it in a new VPC the database cannot be reached from).
+resource "awsecs_container_instance" "web" {
+  cluster                     = awsecs_cluster.wordpress.name
+  instance_type               = var.instance_type
+  subnet_id                   = var.subnet_id
+  security_group_ids          = [var.web_security_group_id]
+  associate_public_ip_address = true
+  iam_instance_profile        = var.instance_profile
+  key_name                    = var.key_name
+
+  tags = {
+    Name = "${var.cluster_name}-web"
+  }
+}
+
+# The existing database: its endpoint for the container, and ingress from the web security group.
+# Planning fails here, before anything is created, if the instance is not in the database's VPC.
+resource "awsecs_rds_link" "db" {
+  db_instance_identifier   = var.db_instance_identifier
+  source_security_group_id = var.web_security_group_id
+  vpc_id                   = awsecs_container_instance.web.vpc_id
+}
+
+resource "awsecs_task_definition" "wordpress" {
+  family = "wordpress"
+
+  container {
+    name      = "wordpress"
+    image     = "wordpress:6"
+    memory    = 300
+    cpu       = 256
+    essential = true
+
+    port_mapping {
+      container_port = 80
+      host_port      = 80
+    }
+
+    mount_point {
+      source_volume  = "wordpress-html"
+      container_path = "/var/www/html"
+    }
+
+    environment = {
+      WORDPRESS_DB_HOST = awsecs_rds_link.db.endpoint
+      WORDPRESS_DB_USER = awsecs_rds_link.db.master_username
+      WORDPRESS_DB_NAME = awsecs_rds_link.db.db_name
+    }
+
+    secret {
+      name       = "WORDPRESS_DB_PASSWORD"
+      value_from = var.db_password_secret_arn
+    }
+  }
+
+  # A host path keeps uploads and plugins across container restarts.
+  volume {
+    name      = "wordpress-html"
+    host_path = "/ecs/wordpress/html"
+  }
+}
+
+resource "awsecs_service" "wordpress" {
+  name            = "wordpress"
+  cluster         = awsecs_cluster.wordpress.arn
+  task_definition = awsecs_task_definition.wordpress.arn
+  desired_count   = 1
+
+  # Tasks need an instance to run on; this also destroys the service before the instance.
+  depends_on = [awsecs_container_instance.web]
+}
