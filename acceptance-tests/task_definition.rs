@@ -871,6 +871,7 @@ fn run_invalid_cases(name: &str, cases: &[(&str, &str, &str)]) {
     assert!(failures.is_empty(), "{} of {} cases wrong:\n{}", failures.len(), cases.len(), failures.join("\n\n"));
     // Nothing reached "AWS": the only requests moto saw are the harness's readiness probes.
     let log = std::fs::read_to_string(moto.log_path()).unwrap_or_default();
+    assert!(log.contains("/moto-api/data.json"), "moto's request log is not where this test looks for it:\n{log}");
     let requests: Vec<&str> = log.lines().filter(|l| l.contains("\"POST ") || (l.contains("\"GET ") && !l.contains("/moto-api/"))).collect();
     assert!(requests.is_empty(), "validation must not call AWS; moto saw: {requests:?}");
 }
