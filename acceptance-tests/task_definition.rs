@@ -886,3 +886,49 @@ fn invalid_configurations_fail_validate_first_half() {
 fn invalid_configurations_fail_validate_second_half() {
     run_invalid_cases("td_invalid_2", &INVALID[INVALID.len() / 2..]);
 }
+
+/// Values unknown to `terraform validate` are checked once known: at plan (a variable) and at
+/// apply (another resource's attribute), before anything is registered.
+#[test]
+fn values_are_checked_once_known() {
+    let ws = TfWorkspace::new("td_checked_once_known");
+    let moto = Moto::start(ws.path());
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    let main = config(
+        &ep,
+        r#"variable "image" {
+  type = string
+}
+resource "awsecs_cluster" "c" {
+  name = "later"
+}
+resource "awsecs_task_definition" "from_var" {
+  family = "from-var"
+  container {
+    name   = "a"
+    image  = var.image # <-
+    memory = 128
+  }
+}
+"#,
+    );
+    let line = main.lines().position(|l| l.contains("# <-")).expect("marked line") + 1;
+    ws.write_config(&main);
+    let out = ws.run(&["validate"]);
+    assert!(out.success(), "an unknown image cannot be judged by validate: {}", out.describe());
+    let out = ws.run(&["plan", "-var", "image=WordPress:latest"]);
+    assert!(!out.success(), "the plan must reject the known bad image: {}", out.describe());
+    let text = flat(&out.combined());
+    assert!(text.contains("lowercase") && text.contains(&format!("on main.tf line {line},")), "{}", out.describe());
+
+    // Known only during apply: the cluster's status ("ACTIVE") is uppercase.
+    ws.write_config(&main.replace("var.image # <-", "\"${lower(awsecs_cluster.c.name)}/${awsecs_cluster.c.status}\""));
+    let out = ws.run(&["apply", "-auto-approve", "-var", "image=wordpress"]);
+    assert!(!out.success(), "apply must reject the image once it is known: {}", out.describe());
+    assert!(flat(&out.combined()).contains("later/ACTIVE"), "{}", out.describe());
+    let listed = aws
+        .block_on(aws.ecs.list_task_definitions().send())
+        .unwrap_or_else(|e| panic!("ListTaskDefinitions: {}", err_text(&e)));
+    assert!(listed.task_definition_arns().is_empty(), "nothing may be registered: {:?}", listed.task_definition_arns());
+}
