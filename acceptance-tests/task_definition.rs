@@ -932,3 +932,25 @@ resource "awsecs_task_definition" "from_var" {
         .unwrap_or_else(|e| panic!("ListTaskDefinitions: {}", err_text(&e)));
     assert!(listed.task_definition_arns().is_empty(), "nothing may be registered: {:?}", listed.task_definition_arns());
 }
+
+/// examples/task_definition applies against moto (endpoint from AWS_ENDPOINT_URL, as `make demo`
+/// does), plans clean, and destroys.
+#[test]
+fn example_applies() {
+    let mut ws = TfWorkspace::new("td_example");
+    let moto = Moto::start(ws.path());
+    let aws = Aws::new(&moto.endpoint());
+    let example = crate::harness::repo_root().join("examples").join("task_definition").join("main.tf");
+    ws.write_config(&std::fs::read_to_string(&example).unwrap_or_else(|e| panic!("cannot read {}: {e}", example.display())));
+    ws.set_env("AWS_ENDPOINT_URL", &moto.endpoint());
+    ws.set_env("AWS_MAX_ATTEMPTS", "2");
+    ws.apply();
+    assert_no_changes(&ws);
+    let v = ws.resource("awsecs_task_definition.wordpress");
+    assert_eq!(str_of(&v, "arn"), td_arn("wordpress", 1));
+    assert_eq!(v["tags_all"], json!({"app": "wordpress", "managed-by": "terraform"}));
+    let (td, _) = describe(&aws, &td_arn("wordpress", 1));
+    assert_eq!(td.container_definitions()[0].secrets()[0].name(), "WORDPRESS_DB_PASSWORD");
+    ws.destroy();
+    assert_eq!(status(&aws, &td_arn("wordpress", 1)), "INACTIVE");
+}
