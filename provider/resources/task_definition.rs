@@ -786,7 +786,7 @@ async fn latest_active(ctx: &Ctx, family: &str) -> Result<Option<String>, Diagno
             // familyPrefix matches prefixes in AWS: keep only this family.
             let Some((fam, rev)) = arn.rsplit('/').next().and_then(|t| t.rsplit_once(':')) else { continue };
             let Ok(rev) = rev.parse::<i64>() else { continue };
-            if fam == family && best.as_ref().is_none_or(|(b, _)| rev > *b) {
+            if fam == family && best.as_ref().map_or(true, |(b, _)| rev > *b) {
                 best = Some((rev, arn.clone()));
             }
         }
