@@ -1134,6 +1134,28 @@ mod tests {
     }
 
     #[test]
+    fn mode_and_volume_rules() {
+        let vol = |n: &str| obj(vec![("name", n.into())]);
+        one_error_at(&config(vec![obj(container("a"))], vec![("volume", Value::Set(vec![vol("v"), vol("v")]))]), "volume");
+        let mut a = container("a");
+        a.push(("port_mapping", list(vec![obj(vec![("container_port", Value::int(80))])])));
+        one_error_at(&config(vec![obj(a)], vec![("network_mode", "none".into())]), "container[0].port_mapping[0]");
+        let mut a = container("a");
+        a.push(("links", strs(&["b"])));
+        one_error_at(&config(vec![obj(a), obj(container("b"))], vec![("network_mode", "host".into())]), "container[0].links");
+        let fargate = Value::Set(vec!["FARGATE".into()]);
+        let e = errors(&config(vec![obj(container("a"))], vec![("requires_compatibilities", fargate.clone())]));
+        let paths: Vec<&str> = e.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, vec!["network_mode", "cpu", "memory"], "{e:?}");
+        let ok = config(
+            vec![obj(container("a"))],
+            vec![("requires_compatibilities", fargate), ("network_mode", "awsvpc".into()), ("cpu", Value::int(256)), ("memory", Value::int(512))],
+        );
+        assert_eq!(errors(&ok), vec![]);
+        one_error_at(&config(vec![obj(container("a"))], vec![("requires_compatibilities", Value::Set(vec!["LAMBDA".into()]))]), "requires_compatibilities");
+    }
+
+    #[test]
     fn unknown_values_are_not_guessed() {
         let mut a = vec![("name", Value::Unknown), ("image", Value::Unknown), ("memory", Value::Unknown)];
         a.push(("links", Value::List(vec![Value::Unknown])));
