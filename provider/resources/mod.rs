@@ -2,11 +2,12 @@
 
 pub mod cluster;
 pub mod tags;
+pub mod task_definition;
 
 use crate::framework::{DataSource, Resource};
 
 pub fn all_resources() -> Vec<Box<dyn Resource>> {
-    vec![Box::new(cluster::ClusterResource)]
+    vec![Box::new(cluster::ClusterResource), Box::new(task_definition::TaskDefinitionResource)]
 }
 
 pub fn all_data_sources() -> Vec<Box<dyn DataSource>> {
