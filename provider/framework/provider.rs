@@ -121,10 +121,7 @@ impl ProviderCore {
             Ok(r) => r,
             Err(d) => return d,
         };
-        let mut diags = Diagnostics::new();
-        run_validators(&r.schema.block, config, &AttrPath::default(), &mut diags);
-        r.imp.validate(config, &mut diags);
-        diags
+        check_config(r, config)
     }
 
     pub fn validate_data_source(&self, type_name: &str, config: &Value) -> Diagnostics {
@@ -169,6 +166,14 @@ impl ProviderCore {
         let p = plan(&r.schema.block, prior, proposed, config, &default_tags);
         let mut planned = p.value;
         let mut diags = Diagnostics::new();
+        if !config.is_null() {
+            // `terraform validate` saw unknowns where the plan may now have values (variables,
+            // other resources' known attributes): check again, so mistakes surface at plan time.
+            diags.extend(check_config(r, config));
+            if diags.has_errors() {
+                return Ok(PlanResult { planned: proposed.clone(), requires_replace: Vec::new(), diags });
+            }
+        }
         if !planned.is_null() {
             let req = PlanRequest { prior, config, create: p.create, replace: !p.requires_replace.is_empty() };
             r.imp.modify_plan(ctx.as_ref(), &req, &mut planned, &mut diags).await;
@@ -192,6 +197,11 @@ impl ProviderCore {
                 Ok(()) => (Value::Null, Diagnostics::new()),
                 Err(d) => (prior.clone(), d),
             };
+        }
+        // Values unknown during planning are known now: the same checks, before any AWS call.
+        let invalid = check_config(r, planned);
+        if invalid.has_errors() {
+            return (prior.clone(), invalid);
         }
         let result = if prior.is_null() { r.imp.create(&ctx, planned).await } else { r.imp.update(&ctx, prior, planned).await };
         let keep_timeouts = |mut v: Value| {
@@ -230,4 +240,12 @@ impl ProviderCore {
         tracing::info!("Terraform asked the provider to stop: cancelling waits in progress");
         self.stop_tx.send_replace(true);
     }
+}
+
+/// The attribute validators and the resource's own plan-time checks, on whatever is known.
+fn check_config(r: &Registered<dyn Resource>, config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    run_validators(&r.schema.block, config, &AttrPath::default(), &mut diags);
+    r.imp.validate(config, &mut diags);
+    diags
 }

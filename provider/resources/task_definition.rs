@@ -15,8 +15,8 @@ use aws_sdk_ecs::types::{
 
 use super::tags;
 use crate::aws::errors::describe;
-use crate::framework::validate::{ecs_name, int_between, one_of, run_validators};
-use crate::framework::{Ctx, Failed, PlanRequest, Resource};
+use crate::framework::validate::{ecs_name, int_between, one_of};
+use crate::framework::{Ctx, Failed, Resource};
 use crate::tf::{AttrPath, Attribute, Block, Diagnostics, NestedBlock, Schema, Type, Value};
 
 pub struct TaskDefinitionResource;
@@ -845,22 +845,8 @@ impl Resource for TaskDefinitionResource {
 
     /// `terraform validate` sees unknowns (variables, other resources' attributes); the plan, and
     /// the apply-time plan, see more of them known: check again so that nothing invalid reaches AWS.
-    async fn modify_plan(&self, _ctx: Option<&Ctx>, req: &PlanRequest<'_>, _planned: &mut Value, diags: &mut Diagnostics) {
-        if req.config.is_null() {
-            return;
-        }
-        run_validators(&self.schema().block, req.config, &AttrPath::default(), diags);
-        validate_config(req.config, diags);
-    }
-
     async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, Failed> {
         let family = s(planned, "family");
-        let mut invalid = Diagnostics::new();
-        run_validators(&self.schema().block, planned, &AttrPath::default(), &mut invalid);
-        validate_config(planned, &mut invalid);
-        if invalid.has_errors() {
-            return Err(invalid.into());
-        }
         let containers = planned
             .get("container")
             .as_list()
@@ -1031,7 +1017,7 @@ mod tests {
     fn errors(cfg: &Value) -> Vec<(String, String)> {
         let r = TaskDefinitionResource;
         let mut d = Diagnostics::new();
-        run_validators(&r.schema().block, cfg, &AttrPath::default(), &mut d);
+        crate::framework::validate::run_validators(&r.schema().block, cfg, &AttrPath::default(), &mut d);
         r.validate(cfg, &mut d);
         d.0.iter().map(|e| (e.path.as_ref().map(|p| p.to_string()).unwrap_or_default(), e.summary.clone())).collect()
     }
