@@ -11,5 +11,6 @@
 //! and prints its path.
 
 mod cluster;
+mod container_instance;
 mod harness;
 mod plugin_tls;

@@ -1,14 +1,16 @@
 //! The resources and data sources, one file each: schema, validation, planning and CRUD together.
 
 pub mod cluster;
+pub mod container_instance;
+pub mod ecs_optimized_ami;
 pub mod tags;
 
 use crate::framework::{DataSource, Resource};
 
 pub fn all_resources() -> Vec<Box<dyn Resource>> {
-    vec![Box::new(cluster::ClusterResource)]
+    vec![Box::new(cluster::ClusterResource), Box::new(container_instance::ContainerInstanceResource)]
 }
 
 pub fn all_data_sources() -> Vec<Box<dyn DataSource>> {
-    vec![]
+    vec![Box::new(ecs_optimized_ami::EcsOptimizedAmiDataSource)]
 }
