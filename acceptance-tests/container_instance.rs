@@ -262,8 +262,8 @@ resource "awsecs_container_instance" "node" {
     assert!(out.duration.as_secs() < 60, "took {:?}", out.duration);
     let text = flat(&out.combined());
     assert!(text.contains("Timed out after 15s waiting for EC2 instance"), "{text}");
-    assert!(text.contains("to join ECS cluster \"lonely\""), "{text}");
-    assert!(text.contains("has not registered the instance"), "{text}");
+    assert!(text.contains("to run and join ECS cluster \"lonely\""), "{text}");
+    assert!(text.contains("the ECS agent has not registered it yet"), "{text}");
 
     let v = ws.resource("awsecs_container_instance.node");
     let id = s(&v, "instance_id").to_string();

@@ -86,10 +86,9 @@ fn cluster_in_ci_arn(arn: &str) -> Option<&str> {
 fn user_data(cluster: &str, extra: Option<&str>) -> String {
     let mut s = format!("#!/bin/bash\necho ECS_CLUSTER={cluster} >> {ECS_CONFIG}\n");
     if let Some(e) = extra.filter(|e| !e.is_empty()) {
+        // Always one newline more, which import strips again: the text round-trips exactly.
         s.push_str(e);
-        if !e.ends_with('\n') {
-            s.push('\n');
-        }
+        s.push('\n');
     }
     s
 }
@@ -103,7 +102,7 @@ fn parse_user_data(text: &str) -> (Option<String>, Option<String>) {
         (!name.is_empty()).then_some(name)
     });
     let prefix_end = text.find(ECS_CONFIG).and_then(|at| text[at..].find('\n').map(|nl| at + nl + 1));
-    let extra = prefix_end.map(|end| text[end..].to_string()).filter(|e| !e.is_empty());
+    let extra = prefix_end.map(|end| text[end..].strip_suffix('\n').unwrap_or(&text[end..]).to_string()).filter(|e| !e.is_empty());
     (cluster, extra)
 }
 
@@ -448,36 +447,32 @@ impl ContainerInstanceResource {
         })
     }
 
-    /// Waits for EC2 "running", then for ECS to list the instance ACTIVE with its agent connected.
+    /// Waits for EC2 "running", then for ECS to list the instance ACTIVE with its agent connected:
+    /// one wait, so the timeout in the message is the one configured.
     async fn wait_registered(&self, ctx: &Ctx, cluster: &str, instance_id: &str, timeout: Duration) -> Result<(Instance, ContainerInstance), Diagnostics> {
-        let started = std::time::Instant::now();
-        let instance = Wait::new(ctx, format!("EC2 instance {instance_id} to be running"), timeout)
+        Wait::new(ctx, format!("EC2 instance {instance_id} to run and join ECS cluster {cluster:?} (ACTIVE, agent connected)"), timeout)
             .until(|| async {
-                match get_instance(ctx, instance_id).await? {
-                    Some(i) if instance_state(&i) == Some(&InstanceStateName::Running) => Ok(Poll::Done(i)),
-                    Some(i) => Ok(Poll::Pending(format!("instance state {}", instance_state(&i).map(|s| s.as_str()).unwrap_or("unknown")))),
-                    None => Ok(Poll::Pending("EC2 does not list the instance yet".into())),
-                }
-            })
-            .await?;
-        let left = timeout.saturating_sub(started.elapsed());
-        let ci = Wait::new(ctx, format!("EC2 instance {instance_id} to join ECS cluster {cluster:?} (ACTIVE, agent connected)"), left)
-            .until(|| async {
+                let instance = match get_instance(ctx, instance_id).await? {
+                    Some(i) if instance_state(&i) == Some(&InstanceStateName::Running) => i,
+                    Some(i) => {
+                        return Ok(Poll::Pending(format!("EC2 instance state {}", instance_state(&i).map(|s| s.as_str()).unwrap_or("unknown"))))
+                    }
+                    None => return Ok(Poll::Pending("EC2 does not list the instance yet".into())),
+                };
                 match find_by_instance(ctx, cluster, instance_id).await? {
-                    Some(ci) if ci.status() == Some("ACTIVE") && ci.agent_connected() => Ok(Poll::Done(ci)),
+                    Some(ci) if ci.status() == Some("ACTIVE") && ci.agent_connected() => Ok(Poll::Done((instance, ci))),
                     Some(ci) => Ok(Poll::Pending(format!(
                         "container instance {} is {}, agent {}",
                         ci.container_instance_arn().unwrap_or("?"),
                         ci.status().unwrap_or("?"),
                         if ci.agent_connected() { "connected" } else { "not connected" }
                     ))),
-                    None => Ok(Poll::Pending(format!(
-                        "the ECS agent has not registered the instance yet (check that the AMI runs the ECS agent, that the instance can reach the ECS API, and that its instance profile allows ecs:RegisterContainerInstance)"
-                    ))),
+                    None => Ok(Poll::Pending(
+                        "the instance is running, but the ECS agent has not registered it yet (check that the AMI runs the ECS agent, that the instance can reach the ECS API, and that its instance profile allows ecs:RegisterContainerInstance)".into(),
+                    )),
                 }
             })
-            .await?;
-        Ok((instance, ci))
+            .await
     }
 
     /// The current state from the instance id and, when known, the container instance ARN.
@@ -860,7 +855,9 @@ mod tests {
     fn user_data_round_trips_through_import_parsing() {
         let ud = user_data("wp", Some("echo hi"));
         assert!(ud.contains("ECS_CLUSTER=wp >> /etc/ecs/ecs.config"), "{ud}");
-        assert_eq!(parse_user_data(&ud), (Some("wp".to_string()), Some("echo hi\n".to_string())));
+        assert_eq!(parse_user_data(&ud), (Some("wp".to_string()), Some("echo hi".to_string())));
+        let two_lines = "a\nb\n";
+        assert_eq!(parse_user_data(&user_data("wp", Some(two_lines))).1.as_deref(), Some(two_lines));
         assert_eq!(parse_user_data(&user_data("a-b_c", None)), (Some("a-b_c".to_string()), None));
         assert_eq!(parse_user_data("#!/bin/bash\n"), (None, None));
     }
