@@ -57,8 +57,17 @@ fn flat(text: &str) -> String {
 
 /// A POST to moto's control API (`/moto-api/...`); returns the HTTP status.
 fn moto_post(moto: &Moto, path: &str) -> u16 {
+    moto_post_json(moto, path, "")
+}
+
+fn moto_post_json(moto: &Moto, path: &str, body: &str) -> u16 {
     let mut stream = TcpStream::connect(("127.0.0.1", moto.port())).expect("connect to moto");
-    write!(stream, "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").expect("write");
+    write!(
+        stream,
+        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
     let mut resp = String::new();
     let _ = stream.read_to_string(&mut resp);
     resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
@@ -290,7 +299,7 @@ fn draining_stop_and_terminate() {
             &ep,
             "drain",
             &format!(
-                "resource \"awsecs_container_instance\" \"node\" {{\n  cluster = awsecs_cluster.c.name\n  instance_type = \"t2.micro\"\n  associate_public_ip_address = true\n  draining = {draining}\n}}\n"
+                "resource \"awsecs_container_instance\" \"node\" {{\n  cluster = awsecs_cluster.c.name\n  instance_type = \"t2.micro\"\n  associate_public_ip_address = true\n  key_name = \"admin\"\n  root_volume_size = 30\n  draining = {draining}\n}}\n"
             ),
         )
     };
@@ -301,6 +310,8 @@ fn draining_stop_and_terminate() {
     let id = s(&v, "instance_id").to_string();
     assert!(!s(&v, "public_ip").is_empty());
     assert_eq!(n(&v, "registered_memory"), 982);
+    assert_eq!(s(&v, "key_name"), "admin");
+    assert_eq!(n(&v, "root_volume_size"), 30);
     assert_no_changes(&ws);
 
     ws.write_config(&with(true));
@@ -372,4 +383,62 @@ resource "awsecs_container_instance" "node" {
     assert!(reservations.reservations().is_empty(), "no instance may be launched");
     assert!(!state_addresses(&ws.show_state()).contains(&"awsecs_container_instance.node".to_string()));
     ws.destroy();
+}
+
+/// Destroy waits until no service task runs on the drained instance (and says which ones it waited
+/// for when it times out); tasks started by hand do not hold it up.
+#[test]
+fn destroy_waits_for_service_tasks() {
+    let ws = TfWorkspace::new("ci_tasks");
+    let moto = Moto::start_with(ws.path(), &["agent"]);
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    // Tasks stay RUNNING until stopped (moto otherwise moves them on at every DescribeTasks).
+    let pin = r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#;
+    assert_eq!(moto_post_json(&moto, "/moto-api/state-manager/set-transition", pin), 201);
+    let body = r#"
+resource "awsecs_container_instance" "node" {
+  cluster       = awsecs_cluster.c.name
+  instance_type = "t3.medium"
+  timeouts {
+    delete = "8s"
+  }
+}
+"#;
+    ws.write_config(&config(&ep, "busy", body));
+    ws.apply();
+    let v = ws.resource("awsecs_container_instance.node");
+    let (arn, id) = (s(&v, "container_instance_arn").to_string(), s(&v, "instance_id").to_string());
+
+    let container = aws_sdk_ecs::types::ContainerDefinition::builder().name("web").image("nginx").memory(128).build();
+    aws.block_on(aws.ecs.register_task_definition().family("web").container_definitions(container).send())
+        .unwrap_or_else(|e| panic!("RegisterTaskDefinition: {}", err_text(&e)));
+    let run = |group: &str| {
+        let out = aws
+            .block_on(aws.ecs.run_task().cluster("busy").task_definition("web").group(group).send())
+            .unwrap_or_else(|e| panic!("RunTask: {}", err_text(&e)));
+        out.tasks().first().and_then(|t| t.task_arn()).expect("a task was placed").to_string()
+    };
+    let service_task = run("service:web");
+    let _standalone = run("family:web");
+
+    let out = ws.run(&["destroy", "-auto-approve"]);
+    assert!(!out.success(), "destroy must wait for the service task: {}", out.describe());
+    let text = flat(&out.combined());
+    assert!(text.contains(&format!("Timed out after 8s waiting for container instance {arn} to finish draining")), "{text}");
+    let task_id = service_task.rsplit('/').next().unwrap_or_default();
+    assert!(text.contains(&format!("web/{task_id}")), "the message must name the service task: {text}");
+    assert_eq!(describe_ci(&aws, "busy", &arn).and_then(|c| c.status().map(str::to_string)).as_deref(), Some("DRAINING"));
+    assert_eq!(ec2_state(&aws, &id), "running");
+    assert!(state_addresses(&ws.show_state()).contains(&"awsecs_container_instance.node".to_string()));
+
+    aws.block_on(aws.ecs.stop_task().cluster("busy").task(&service_task).send()).unwrap_or_else(|e| panic!("StopTask: {}", err_text(&e)));
+    // Only the instance: awsecs_cluster's delete check counts STOPPED tasks that moto still lists.
+    ws.run_ok(&["destroy", "-auto-approve", "-target=awsecs_container_instance.node"]);
+    assert!(describe_ci(&aws, "busy", &arn).is_none(), "{arn} must be deregistered");
+    assert_eq!(ec2_state(&aws, &id), "terminated");
+    let running = aws
+        .block_on(aws.ecs.list_tasks().cluster("busy").desired_status(aws_sdk_ecs::types::DesiredStatus::Running).send())
+        .unwrap_or_else(|e| panic!("ListTasks: {}", err_text(&e)));
+    assert!(running.task_arns().is_empty(), "the hand-started task ends with its host: {:?}", running.task_arns());
 }

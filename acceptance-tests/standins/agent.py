@@ -10,7 +10,7 @@ acting on moto's backends in-process, around every API call, for the caller's ac
 * a stopped (or stopping) instance shows as agentConnected=false; started again, it reconnects with
   the same container instance, as the real agent does;
 * a terminated instance's container instance is deregistered (forced, as ECS does when the
-  instance disappears).
+  instance disappears), and the tasks that ran on it are marked STOPPED.
 
 An instance is registered at most once: after the provider deregisters it (while it is still
 running, before TerminateInstances), it does not come back, like an agent that was told to stop.
@@ -76,6 +76,15 @@ def _set_capacity(ci, cpu, memory):
                 r["integerValue"] = memory
 
 
+def _stop_tasks_of(ecs, cluster, ci_id):
+    """Tasks die with their host, also those left behind by a forced deregistration."""
+    for task in ecs.tasks.get(cluster, {}).values():
+        if (task.container_instance_arn or "").endswith(ci_id) and task.desired_status != "STOPPED":
+            task.last_status = "STOPPED"
+            task.desired_status = "STOPPED"
+            task.stopped_reason = "Host EC2 instance terminated"
+
+
 def _reconcile(account, region):
     ec2 = ec2_backends[account][region]
     ecs = ecs_backends[account][region]
@@ -84,6 +93,8 @@ def _reconcile(account, region):
         state = inst.state
         if inst.id in seen:
             cluster, ci_id = seen[inst.id]
+            if state == "terminated":
+                _stop_tasks_of(ecs, cluster, ci_id)
             ci = ecs.container_instances.get(cluster, {}).get(ci_id)
             if ci is None:
                 continue  # deregistered: the agent is gone for good

@@ -303,6 +303,34 @@ async fn find_by_instance(ctx: &Ctx, cluster: &str, instance_id: &str) -> Result
     Ok(None)
 }
 
+/// "service:task-id" of the service tasks still running on a container instance (draining moves
+/// them away; tasks started by hand stay until the instance goes).
+async fn service_tasks_on(ctx: &Ctx, cluster: &str, arn: &str) -> Result<Vec<String>, Diagnostics> {
+    let ecs = &ctx.aws.ecs;
+    let fail = |e: String| Diagnostics::of_error(format!("Cannot list the tasks on container instance {arn}"), e);
+    let listed = ecs
+        .list_tasks()
+        .cluster(cluster)
+        .container_instance(arn)
+        .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
+        .send()
+        .await
+        .map_err(|e| fail(describe(&e)))?;
+    let mut out = Vec::new();
+    for chunk in listed.task_arns().chunks(100) {
+        let described =
+            ecs.describe_tasks().cluster(cluster).set_tasks(Some(chunk.to_vec())).send().await.map_err(|e| fail(describe(&e)))?;
+        for t in described.tasks() {
+            let group = t.group().unwrap_or_default();
+            if group.starts_with("service:") && t.last_status() != Some("STOPPED") {
+                let id = t.task_arn().unwrap_or_default().rsplit('/').next().unwrap_or_default();
+                out.push(format!("{}/{id}", &group["service:".len()..]));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Size in GiB of the instance's root EBS volume.
 async fn root_volume_size(ctx: &Ctx, i: &Instance) -> Option<i64> {
     let root = i.root_device_name()?;
@@ -719,17 +747,21 @@ impl Resource for ContainerInstanceResource {
         if let Some(arn) = &arn {
             if get_container_instance(ctx, &cluster, arn).await?.is_some() {
                 self.set_status(ctx, &cluster, arn, ContainerInstanceStatus::Draining).await?;
-                Wait::new(ctx, format!("container instance {arn} to finish draining (no running tasks)"), timeout)
+                Wait::new(ctx, format!("container instance {arn} to finish draining (no service tasks left on it)"), timeout)
                     .until(|| async {
                         match get_container_instance(ctx, &cluster, arn).await? {
                             None => Ok(Poll::Done(())),
                             Some(ci) if ci.running_tasks_count() == 0 => Ok(Poll::Done(())),
-                            Some(ci) => Ok(Poll::Pending(format!("{} task(s) still running", ci.running_tasks_count()))),
+                            Some(_) => match service_tasks_on(ctx, &cluster, arn).await? {
+                                tasks if tasks.is_empty() => Ok(Poll::Done(())),
+                                tasks => Ok(Poll::Pending(format!("{} service task(s) still running: {}", tasks.len(), tasks.join(", ")))),
+                            },
                         }
                     })
                     .await?;
                 tracing::info!(container_instance = %arn, "deregistering container instance");
-                if let Err(e) = ctx.aws.ecs.deregister_container_instance().cluster(&cluster).container_instance(arn).send().await {
+                // Forced: tasks not started by a service (which draining leaves alone) end with the instance.
+                if let Err(e) = ctx.aws.ecs.deregister_container_instance().cluster(&cluster).container_instance(arn).force(true).send().await {
                     // Gone meanwhile is fine (some emulators answer a missing one with HTTP 500).
                     if get_container_instance(ctx, &cluster, arn).await?.is_some() {
                         return Err(Diagnostics::of_error(format!("Cannot deregister container instance {arn}"), describe(&e)));
