@@ -217,7 +217,15 @@ output "ami" {{ value = data.awsecs_ecs_optimized_ami.al2.name }}
     assert_ne!(instance_ids[0], instance_ids[1]);
     let out = ws.run_ok(&["output", "-raw", "ami"]);
     assert_eq!(Some(out.stdout.trim()), newest.name(), "data source name");
+    // The refresh of both instances is batched: one DescribeContainerInstances, one DescribeInstances.
+    assert_eq!(moto_post(&moto, "/moto-api/recorder/start-recording"), 200);
     assert_no_changes(&ws);
+    assert_eq!(moto_post(&moto, "/moto-api/recorder/stop-recording"), 200);
+    let calls = recorded_calls(&ws);
+    let count = |action: &str| calls.iter().filter(|(a, _)| a == action).count();
+    assert_eq!(count("DescribeContainerInstances"), 1, "calls: {:?}", calls.iter().map(|c| &c.0).collect::<Vec<_>>());
+    assert_eq!(count("DescribeInstances"), 1, "calls: {:?}", calls.iter().map(|c| &c.0).collect::<Vec<_>>());
+    assert_eq!(moto_post(&moto, "/moto-api/recorder/reset-recording"), 200);
 
     // Import: by EC2 instance id, then by container instance ARN; neither leaves a diff.
     ws.state_rm("awsecs_container_instance.node[1]");
