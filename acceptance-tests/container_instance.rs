@@ -307,7 +307,8 @@ fn draining_stop_and_terminate() {
             &ep,
             "drain",
             &format!(
-                "resource \"awsecs_container_instance\" \"node\" {{\n  cluster = awsecs_cluster.c.name\n  instance_type = \"t2.micro\"\n  associate_public_ip_address = true\n  key_name = \"admin\"\n  root_volume_size = 30\n  draining = {draining}\n}}\n"
+                "resource \"awsecs_container_instance\" \"node\" {{\n  cluster = awsecs_cluster.c.name\n  instance_type = \"t2.micro\"\n  associate_public_ip_address = true\n  key_name = \"admin\"\n  root_volume_size = 30\n  draining = {draining}\n  tags = {{ role = \"{}\" }}\n}}\n",
+                if draining { "drained" } else { "web" }
             ),
         )
     };
@@ -326,6 +327,16 @@ fn draining_stop_and_terminate() {
     assert_eq!(ws.plan_actions(), vec![(addr.to_string(), vec!["update".to_string()])]);
     ws.apply();
     assert_eq!(s(&ws.resource(addr), "status"), "DRAINING");
+    let tags: Vec<(String, String)> = aws
+        .block_on(aws.ec2.describe_instances().instance_ids(&id).send())
+        .unwrap_or_else(|e| panic!("DescribeInstances: {}", err_text(&e)))
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .flat_map(|i| i.tags())
+        .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+        .collect();
+    assert_eq!(tags, vec![("role".to_string(), "drained".to_string())], "EC2 tags updated in place");
     assert_eq!(describe_ci(&aws, "drain", &arn).and_then(|c| c.status().map(str::to_string)).as_deref(), Some("DRAINING"));
     assert_no_changes(&ws);
     ws.write_config(&with(false));
