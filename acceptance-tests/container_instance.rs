@@ -379,6 +379,9 @@ resource "awsecs_container_instance" "node" {
   instance_type   = "t3micro"
   user_data_extra = "echo ECS_CLUSTER=other >> /etc/ecs/ecs.config"
 }
+data "awsecs_ecs_optimized_ami" "x" {
+  family = "ubuntu"
+}
 "#;
     ws.write_config(&config(&ep, "v", bad));
     let out = ws.run(&["plan"]);
@@ -386,6 +389,27 @@ resource "awsecs_container_instance" "node" {
     let text = flat(&out.combined());
     assert!(text.contains("Invalid value for instance_type") && text.contains("\"t3micro\" is not an EC2 instance type"), "{text}");
     assert!(text.contains("Invalid value for user_data_extra") && text.contains("sets ECS_CLUSTER"), "{text}");
+    assert!(text.contains("Invalid value for family") && text.contains("amazon-linux-2023"), "{text}");
+
+    // The data source for another family and architecture: the newest by the date in the name.
+    ws.write_config(&format!(
+        "{}\ndata \"awsecs_ecs_optimized_ami\" \"al2023\" {{\n  family = \"amazon-linux-2023\"\n  architecture = \"arm64\"\n}}\noutput \"name\" {{ value = data.awsecs_ecs_optimized_ami.al2023.name }}\n",
+        provider_block(&ep)
+    ));
+    ws.apply();
+    let name = ws.run_ok(&["output", "-raw", "name"]).stdout.trim().to_string();
+    let images = aws
+        .block_on(
+            aws.ec2
+                .describe_images()
+                .owners("amazon")
+                .filters(aws_sdk_ec2::types::Filter::builder().name("name").values("al2023-ami-ecs-hvm-2023.0.*-arm64").build())
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("DescribeImages: {}", err_text(&e)));
+    let newest = images.images().iter().filter_map(|i| i.name()).max().expect("some AL2023 arm64 image");
+    assert_eq!(name, newest);
+    assert!(name.starts_with("al2023-ami-ecs-hvm-") && name.ends_with("-arm64"), "{name}");
 
     let (vpc_a, subnet_a, _) = make_vpc(&aws, "10.1.0.0/16", "10.1.1.0/24");
     let (vpc_b, _, sg_b) = make_vpc(&aws, "10.2.0.0/16", "10.2.1.0/24");

@@ -810,10 +810,17 @@ impl Resource for ContainerInstanceResource {
                     .collect(),
             };
             let mut found = None;
+            let scanning = clusters.len() > 1;
             for c in clusters {
-                if let Some(ci) = get_container_instance(ctx, &c, id).await? {
-                    found = Some((c, ci));
-                    break;
+                match get_container_instance(ctx, &c, id).await {
+                    Ok(Some(ci)) => {
+                        found = Some((c, ci));
+                        break;
+                    }
+                    Ok(None) => {}
+                    // While scanning every cluster, one that cannot be described is not the one.
+                    Err(_) if scanning => {}
+                    Err(d) => return Err(d),
                 }
             }
             found.ok_or_else(|| not_found(format!("No cluster in region {} has that container instance.", ctx.aws.region)))?
