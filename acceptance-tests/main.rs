@@ -11,6 +11,7 @@
 //! and prints its path.
 
 mod cluster;
+mod container_instance;
 mod harness;
 mod plugin_tls;
 mod task_definition;

@@ -36,6 +36,11 @@ pub struct Aws {
     pub region: String,
     /// Concurrent cluster reads, answered by one DescribeClusters of up to 100.
     pub clusters: batch::Batcher<aws_sdk_ecs::types::Cluster>,
+    /// Concurrent container instance reads in one cluster, answered by one
+    /// DescribeContainerInstances of up to 100.
+    pub container_instances: batch::Batcher<aws_sdk_ecs::types::ContainerInstance>,
+    /// Concurrent EC2 instance reads, answered by one DescribeInstances of up to 100 ids.
+    pub ec2_instances: batch::Batcher<aws_sdk_ec2::types::Instance>,
 }
 
 /// How long a batched read waits for company before it calls AWS.
@@ -95,6 +100,8 @@ impl Aws {
             },
             region,
             clusters: batch::Batcher::new(100, BATCH_WINDOW),
+            container_instances: batch::Batcher::new(100, BATCH_WINDOW),
+            ec2_instances: batch::Batcher::new(100, BATCH_WINDOW),
         }
     }
 

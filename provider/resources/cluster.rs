@@ -88,7 +88,13 @@ impl ClusterResource {
         let instances =
             ecs.list_container_instances().cluster(arn).send().await.map_err(|e| fail("container instances", describe(&e)))?;
         let services = ecs.list_services().cluster(arn).send().await.map_err(|e| fail("services", describe(&e)))?;
-        let tasks = ecs.list_tasks().cluster(arn).send().await.map_err(|e| fail("tasks", describe(&e)))?;
+        // Stopped tasks do not block a delete; AWS lists RUNNING ones by default, moto lists all.
+        let tasks = ecs
+            .list_tasks()
+            .cluster(arn)
+            .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
+            .send()
+            .await.map_err(|e| fail("tasks", describe(&e)))?;
 
         let mut out = Vec::new();
         for ci in instances.container_instance_arns() {

@@ -1,15 +1,21 @@
 //! The resources and data sources, one file each: schema, validation, planning and CRUD together.
 
 pub mod cluster;
+pub mod container_instance;
+pub mod ecs_optimized_ami;
 pub mod tags;
 pub mod task_definition;
 
 use crate::framework::{DataSource, Resource};
 
 pub fn all_resources() -> Vec<Box<dyn Resource>> {
-    vec![Box::new(cluster::ClusterResource), Box::new(task_definition::TaskDefinitionResource)]
+    vec![
+        Box::new(cluster::ClusterResource),
+        Box::new(container_instance::ContainerInstanceResource),
+        Box::new(task_definition::TaskDefinitionResource),
+    ]
 }
 
 pub fn all_data_sources() -> Vec<Box<dyn DataSource>> {
-    vec![]
+    vec![Box::new(ecs_optimized_ami::EcsOptimizedAmiDataSource)]
 }

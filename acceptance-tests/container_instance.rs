@@ -1,0 +1,487 @@
+//! `awsecs_container_instance` and `awsecs_ecs_optimized_ami`: instances join a cluster in a chosen
+//! subnet (with the ECS agent stand-in, `standins/agent.py`), the create wait times out without an
+//! agent, draining and out-of-band stop/terminate, import, destroy order, plan-time validation.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::harness::aws::err_text;
+use crate::harness::{assert_no_changes, provider_block, state_addresses, Aws, Moto, TfWorkspace, ACCOUNT_ID, REGION};
+
+/// A VPC with one subnet and one security group, made through the SDK (this provider manages none
+/// of them): (vpc, subnet, security group).
+fn make_vpc(aws: &Aws, cidr: &str, subnet_cidr: &str) -> (String, String, String) {
+    let vpc = aws
+        .block_on(aws.ec2.create_vpc().cidr_block(cidr).send())
+        .unwrap_or_else(|e| panic!("CreateVpc: {}", err_text(&e)))
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_string();
+    let subnet = aws
+        .block_on(aws.ec2.create_subnet().vpc_id(&vpc).cidr_block(subnet_cidr).availability_zone(format!("{REGION}c")).send())
+        .unwrap_or_else(|e| panic!("CreateSubnet: {}", err_text(&e)))
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("subnet id")
+        .to_string();
+    let sg = aws
+        .block_on(aws.ec2.create_security_group().group_name(format!("web-{vpc}")).description("web").vpc_id(&vpc).send())
+        .unwrap_or_else(|e| panic!("CreateSecurityGroup: {}", err_text(&e)))
+        .group_id()
+        .expect("group id")
+        .to_string();
+    (vpc, subnet, sg)
+}
+
+/// The provider block, a cluster `c` and the given extra HCL.
+fn config(ep: &str, cluster: &str, body: &str) -> String {
+    format!("{}\nresource \"awsecs_cluster\" \"c\" {{\n  name = \"{cluster}\"\n}}\n{body}", provider_block(ep))
+}
+
+fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("attribute {key} is not a string in {v:#}"))
+}
+
+fn n(v: &Value, key: &str) -> i64 {
+    v.get(key).and_then(Value::as_i64).unwrap_or_else(|| panic!("attribute {key} is not a number in {v:#}"))
+}
+
+/// Whitespace-insensitive text: Terraform word-wraps diagnostics.
+fn flat(text: &str) -> String {
+    text.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A POST to moto's control API (`/moto-api/...`); returns the HTTP status.
+fn moto_post(moto: &Moto, path: &str) -> u16 {
+    moto_post_json(moto, path, "")
+}
+
+fn moto_post_json(moto: &Moto, path: &str, body: &str) -> u16 {
+    let mut stream = TcpStream::connect(("127.0.0.1", moto.port())).expect("connect to moto");
+    write!(
+        stream,
+        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut resp = String::new();
+    let _ = stream.read_to_string(&mut resp);
+    resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+/// The API calls moto's recorder wrote (`moto_recording` in moto's working directory): (action,
+/// request parameters as text), in order.
+fn recorded_calls(ws: &TfWorkspace) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(ws.path().join("moto_recording")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|e| {
+            let body = e["body"].as_str().unwrap_or_default();
+            let body = if e["body_encoded"].as_bool() == Some(true) {
+                String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(body).unwrap_or_default()).into_owned()
+            } else {
+                body.to_string()
+            };
+            let headers = &e["headers"];
+            let target = headers.as_object().and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target"))).and_then(|(_, v)| v.as_str());
+            let action = match target {
+                Some(t) => t.rsplit('.').next().unwrap_or_default().to_string(),
+                None => body.split('&').find_map(|p| p.strip_prefix("Action=")).unwrap_or_default().to_string(),
+            };
+            (action, body)
+        })
+        .collect()
+}
+
+fn position(calls: &[(String, String)], action: &str, needle: &str) -> usize {
+    calls
+        .iter()
+        .position(|(a, b)| a == action && b.contains(needle))
+        .unwrap_or_else(|| panic!("no {action} call mentioning {needle} was recorded; calls: {:?}", calls.iter().map(|c| &c.0).collect::<Vec<_>>()))
+}
+
+fn describe_ci(aws: &Aws, cluster: &str, arn: &str) -> Option<aws_sdk_ecs::types::ContainerInstance> {
+    aws.block_on(aws.ecs.describe_container_instances().cluster(cluster).container_instances(arn).send())
+        .unwrap_or_else(|e| panic!("DescribeContainerInstances: {}", err_text(&e)))
+        .container_instances()
+        .first()
+        .cloned()
+}
+
+fn ec2_state(aws: &Aws, id: &str) -> String {
+    aws.block_on(aws.ec2.describe_instances().instance_ids(id).send())
+        .unwrap_or_else(|e| panic!("DescribeInstances: {}", err_text(&e)))
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .find_map(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()))
+        .unwrap_or_default()
+}
+
+/// Two instances in a chosen subnet join the cluster; state and ECS agree; no diff; import by EC2
+/// instance id and by ARN; destroy drains, deregisters and terminates, in that order.
+#[test]
+fn join_import_and_ordered_destroy() {
+    let ws = TfWorkspace::new("ci_join");
+    let moto = Moto::start_with(ws.path(), &["agent"]);
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    let (vpc, subnet, sg) = make_vpc(&aws, "10.10.0.0/16", "10.10.2.0/24");
+
+    let body = format!(
+        r#"
+data "awsecs_ecs_optimized_ami" "al2" {{}}
+resource "awsecs_container_instance" "node" {{
+  count              = 2
+  cluster            = awsecs_cluster.c.name
+  instance_type      = "t3.small"
+  subnet_id          = "{subnet}"
+  security_group_ids = ["{sg}"]
+  user_data_extra    = "echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config"
+  tags = {{ Name = "wp-node" }}
+}}
+output "ami" {{ value = data.awsecs_ecs_optimized_ami.al2.name }}
+"#
+    );
+    ws.write_config(&config(&ep, "wp", &body));
+
+    // The plan already names the image: the newest by the date in its name.
+    let plan = ws.saved_plan_json();
+    let planned_ami = plan
+        .pointer("/resource_changes")
+        .and_then(Value::as_array)
+        .and_then(|rc| rc.iter().find(|c| c["address"] == "awsecs_container_instance.node[0]"))
+        .and_then(|c| c.pointer("/change/after/ami_id"))
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("ami_id is not known in the plan: {plan:#}"))
+        .to_string();
+    let images = aws
+        .block_on(
+            aws.ec2
+                .describe_images()
+                .owners("amazon")
+                .filters(aws_sdk_ec2::types::Filter::builder().name("name").values("amzn2-ami-ecs-hvm-2.0.*-x86_64-ebs").build())
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("DescribeImages: {}", err_text(&e)));
+    let newest = images.images().iter().max_by_key(|i| i.name().unwrap_or_default().to_string()).expect("some ECS image");
+    assert_eq!(Some(planned_ami.as_str()), newest.image_id(), "planned AMI should be the newest, {:?}", newest.name());
+
+    ws.apply();
+    let cluster_arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:cluster/wp");
+    let mut instance_ids = Vec::new();
+    let mut arns = Vec::new();
+    for i in 0..2 {
+        let v = ws.resource(&format!("awsecs_container_instance.node[{i}]"));
+        let arn = s(&v, "container_instance_arn").to_string();
+        assert!(arn.starts_with(&format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:container-instance/")), "{arn}");
+        assert_eq!(s(&v, "id"), arn);
+        assert_eq!(s(&v, "vpc_id"), vpc);
+        assert_eq!(s(&v, "subnet_id"), subnet);
+        assert_eq!(v["security_group_ids"], serde_json::json!([sg]));
+        assert_eq!(s(&v, "ami_id"), planned_ami);
+        assert_eq!(s(&v, "status"), "ACTIVE");
+        assert_eq!(v["agent_connected"], Value::Bool(true));
+        assert_eq!(s(&v, "instance_state"), "running");
+        // t3.small in the agent stand-in: 2 vCPU, 1939 MiB for tasks.
+        assert_eq!(n(&v, "registered_cpu"), 2048);
+        assert_eq!(n(&v, "registered_memory"), 1939);
+        assert_eq!(n(&v, "remaining_memory"), 1939);
+        assert_eq!(n(&v, "running_tasks_count"), 0);
+        assert!(s(&v, "private_ip").starts_with("10.10.2."), "{v:#}");
+        assert_eq!(v["tags_all"], serde_json::json!({"Name": "wp-node"}));
+
+        // ECS's and EC2's view.
+        let ci = describe_ci(&aws, &cluster_arn, &arn).unwrap_or_else(|| panic!("{arn} not in ECS"));
+        assert_eq!(ci.ec2_instance_id(), Some(s(&v, "instance_id")));
+        assert_eq!(ci.status(), Some("ACTIVE"));
+        let ud = aws
+            .block_on(
+                aws.ec2
+                    .describe_instance_attribute()
+                    .instance_id(s(&v, "instance_id"))
+                    .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("DescribeInstanceAttribute: {}", err_text(&e)));
+        let ud = base64::engine::general_purpose::STANDARD.decode(ud.user_data().and_then(|u| u.value()).unwrap_or_default()).expect("base64");
+        let ud = String::from_utf8_lossy(&ud);
+        assert!(ud.contains("ECS_CLUSTER=wp >> /etc/ecs/ecs.config") && ud.contains("ECS_ENABLE_CONTAINER_METADATA"), "{ud}");
+        instance_ids.push(s(&v, "instance_id").to_string());
+        arns.push(arn);
+    }
+    assert_ne!(instance_ids[0], instance_ids[1]);
+    let out = ws.run_ok(&["output", "-raw", "ami"]);
+    assert_eq!(Some(out.stdout.trim()), newest.name(), "data source name");
+    // The refresh of both instances is batched: one DescribeContainerInstances, one DescribeInstances.
+    assert_eq!(moto_post(&moto, "/moto-api/recorder/start-recording"), 200);
+    assert_no_changes(&ws);
+    assert_eq!(moto_post(&moto, "/moto-api/recorder/stop-recording"), 200);
+    let calls = recorded_calls(&ws);
+    let count = |action: &str| calls.iter().filter(|(a, _)| a == action).count();
+    assert_eq!(count("DescribeContainerInstances"), 1, "calls: {:?}", calls.iter().map(|c| &c.0).collect::<Vec<_>>());
+    assert_eq!(count("DescribeInstances"), 1, "calls: {:?}", calls.iter().map(|c| &c.0).collect::<Vec<_>>());
+    assert_eq!(moto_post(&moto, "/moto-api/recorder/reset-recording"), 200);
+
+    // Import: by EC2 instance id, then by container instance ARN; neither leaves a diff.
+    ws.state_rm("awsecs_container_instance.node[1]");
+    ws.import("awsecs_container_instance.node[1]", &instance_ids[1]);
+    assert_eq!(s(&ws.resource("awsecs_container_instance.node[1]"), "container_instance_arn"), arns[1]);
+    assert_no_changes(&ws);
+    ws.state_rm("awsecs_container_instance.node[0]");
+    ws.import("awsecs_container_instance.node[0]", &arns[0]);
+    assert_eq!(s(&ws.resource("awsecs_container_instance.node[0]"), "instance_id"), instance_ids[0]);
+    assert_no_changes(&ws);
+    let bad = ws.run(&["import", "awsecs_container_instance.x", "i-00000000000000000"]);
+    assert!(!bad.success(), "importing a missing instance must fail");
+
+    // Destroy, recording the API calls: drain, deregister, terminate, per instance in that order.
+    assert_eq!(moto_post(&moto, "/moto-api/recorder/start-recording"), 200);
+    ws.destroy();
+    assert_eq!(moto_post(&moto, "/moto-api/recorder/stop-recording"), 200);
+    let calls = recorded_calls(&ws);
+    for (arn, id) in arns.iter().zip(&instance_ids) {
+        let drain = position(&calls, "UpdateContainerInstancesState", arn);
+        assert!(calls[drain].1.contains("DRAINING"), "{:?}", calls[drain]);
+        let dereg = position(&calls, "DeregisterContainerInstance", arn);
+        let term = position(&calls, "TerminateInstances", id);
+        assert!(drain < dereg && dereg < term, "order for {arn}: drain {drain}, deregister {dereg}, terminate {term}");
+        assert!(describe_ci(&aws, &cluster_arn, arn).is_none(), "{arn} still registered");
+        assert_eq!(ec2_state(&aws, id), "terminated");
+    }
+    assert!(state_addresses(&ws.show_state()).is_empty());
+}
+
+/// Without an agent nothing registers: the create wait times out quickly, saying what it waited
+/// for; the instance stays in state (tainted) and destroy terminates it.
+#[test]
+fn create_times_out_without_agent() {
+    let ws = TfWorkspace::new("ci_timeout");
+    let moto = Moto::start(ws.path());
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    let body = r#"
+resource "awsecs_container_instance" "node" {
+  cluster       = awsecs_cluster.c.arn
+  instance_type = "t3.micro"
+  timeouts {
+    create = "15s"
+  }
+}
+"#;
+    ws.write_config(&config(&ep, "lonely", body));
+    let out = ws.run(&["apply", "-auto-approve"]);
+    assert!(!out.success(), "apply must fail without an agent: {}", out.describe());
+    assert!(out.duration.as_secs() < 60, "took {:?}", out.duration);
+    let text = flat(&out.combined());
+    assert!(text.contains("Timed out after 15s waiting for EC2 instance"), "{text}");
+    assert!(text.contains("to run and join ECS cluster \"lonely\""), "{text}");
+    assert!(text.contains("the ECS agent has not registered it yet"), "{text}");
+
+    let v = ws.resource("awsecs_container_instance.node");
+    let id = s(&v, "instance_id").to_string();
+    assert!(id.starts_with("i-"), "{v:#}");
+    assert_eq!(ec2_state(&aws, &id), "running");
+    let raw = ws.run_ok(&["state", "pull"]);
+    assert!(raw.stdout.contains("\"status\": \"tainted\""), "the instance must be tainted: {}", raw.stdout);
+
+    ws.destroy();
+    assert_eq!(ec2_state(&aws, &id), "terminated");
+    assert!(state_addresses(&ws.show_state()).is_empty());
+}
+
+/// Draining in place and back; a stopped instance is reported; a terminated one is planned anew.
+#[test]
+fn draining_stop_and_terminate() {
+    let ws = TfWorkspace::new("ci_drain");
+    let moto = Moto::start_with(ws.path(), &["agent"]);
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    let addr = "awsecs_container_instance.node";
+    let with = |draining: bool| {
+        config(
+            &ep,
+            "drain",
+            &format!(
+                "resource \"awsecs_container_instance\" \"node\" {{\n  cluster = awsecs_cluster.c.name\n  instance_type = \"t2.micro\"\n  associate_public_ip_address = true\n  key_name = \"admin\"\n  root_volume_size = 30\n  draining = {draining}\n  tags = {{ role = \"{}\" }}\n}}\n",
+                if draining { "drained" } else { "web" }
+            ),
+        )
+    };
+    ws.write_config(&with(false));
+    ws.apply();
+    let v = ws.resource(addr);
+    let arn = s(&v, "container_instance_arn").to_string();
+    let id = s(&v, "instance_id").to_string();
+    assert!(!s(&v, "public_ip").is_empty());
+    assert_eq!(n(&v, "registered_memory"), 982);
+    assert_eq!(s(&v, "key_name"), "admin");
+    assert_eq!(n(&v, "root_volume_size"), 30);
+    assert_no_changes(&ws);
+
+    ws.write_config(&with(true));
+    assert_eq!(ws.plan_actions(), vec![(addr.to_string(), vec!["update".to_string()])]);
+    ws.apply();
+    assert_eq!(s(&ws.resource(addr), "status"), "DRAINING");
+    let tags: Vec<(String, String)> = aws
+        .block_on(aws.ec2.describe_instances().instance_ids(&id).send())
+        .unwrap_or_else(|e| panic!("DescribeInstances: {}", err_text(&e)))
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .flat_map(|i| i.tags())
+        .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+        .collect();
+    assert_eq!(tags, vec![("role".to_string(), "drained".to_string())], "EC2 tags updated in place");
+    assert_eq!(describe_ci(&aws, "drain", &arn).and_then(|c| c.status().map(str::to_string)).as_deref(), Some("DRAINING"));
+    assert_no_changes(&ws);
+    ws.write_config(&with(false));
+    ws.apply();
+    assert_eq!(s(&ws.resource(addr), "status"), "ACTIVE");
+    assert_eq!(describe_ci(&aws, "drain", &arn).and_then(|c| c.status().map(str::to_string)).as_deref(), Some("ACTIVE"));
+    assert_no_changes(&ws);
+
+    // Stopped out of band: reported, nothing to change.
+    aws.block_on(aws.ec2.stop_instances().instance_ids(&id).send()).unwrap_or_else(|e| panic!("StopInstances: {}", err_text(&e)));
+    ws.run_ok(&["apply", "-refresh-only", "-auto-approve"]);
+    let v = ws.resource(addr);
+    assert_eq!(s(&v, "instance_state"), "stopped");
+    assert_eq!(v["agent_connected"], Value::Bool(false));
+    assert_eq!(s(&v, "container_instance_arn"), arn);
+    assert!(ws.plan_actions().is_empty(), "a stopped instance is not replaced");
+
+    // Terminated out of band: the plan launches a new one.
+    aws.block_on(aws.ec2.terminate_instances().instance_ids(&id).send()).unwrap_or_else(|e| panic!("TerminateInstances: {}", err_text(&e)));
+    assert_eq!(ws.plan_actions(), vec![(addr.to_string(), vec!["create".to_string()])]);
+    ws.apply();
+    let v = ws.resource(addr);
+    assert_ne!(s(&v, "instance_id"), id);
+    assert_eq!(s(&v, "status"), "ACTIVE");
+    assert_no_changes(&ws);
+    ws.destroy();
+}
+
+/// Bad input: plan-time errors with attribute paths; mismatched VPCs refused before RunInstances.
+#[test]
+fn validation_errors() {
+    let ws = TfWorkspace::new("ci_validation");
+    let moto = Moto::start(ws.path());
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+
+    let bad = r#"
+resource "awsecs_container_instance" "node" {
+  cluster         = awsecs_cluster.c.name
+  instance_type   = "t3micro"
+  user_data_extra = "echo ECS_CLUSTER=other >> /etc/ecs/ecs.config"
+}
+data "awsecs_ecs_optimized_ami" "x" {
+  family = "ubuntu"
+}
+"#;
+    ws.write_config(&config(&ep, "v", bad));
+    let out = ws.run(&["plan"]);
+    assert!(!out.success());
+    let text = flat(&out.combined());
+    assert!(text.contains("Invalid value for instance_type") && text.contains("\"t3micro\" is not an EC2 instance type"), "{text}");
+    assert!(text.contains("Invalid value for user_data_extra") && text.contains("sets ECS_CLUSTER"), "{text}");
+    assert!(text.contains("Invalid value for family") && text.contains("amazon-linux-2023"), "{text}");
+
+    // The data source for another family and architecture: the newest by the date in the name.
+    ws.write_config(&format!(
+        "{}\ndata \"awsecs_ecs_optimized_ami\" \"al2023\" {{\n  family = \"amazon-linux-2023\"\n  architecture = \"arm64\"\n}}\noutput \"name\" {{ value = data.awsecs_ecs_optimized_ami.al2023.name }}\n",
+        provider_block(&ep)
+    ));
+    ws.apply();
+    let name = ws.run_ok(&["output", "-raw", "name"]).stdout.trim().to_string();
+    let images = aws
+        .block_on(
+            aws.ec2
+                .describe_images()
+                .owners("amazon")
+                .filters(aws_sdk_ec2::types::Filter::builder().name("name").values("al2023-ami-ecs-hvm-2023.0.*-arm64").build())
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("DescribeImages: {}", err_text(&e)));
+    let newest = images.images().iter().filter_map(|i| i.name()).max().expect("some AL2023 arm64 image");
+    assert_eq!(name, newest);
+    assert!(name.starts_with("al2023-ami-ecs-hvm-") && name.ends_with("-arm64"), "{name}");
+
+    let (vpc_a, subnet_a, _) = make_vpc(&aws, "10.1.0.0/16", "10.1.1.0/24");
+    let (vpc_b, _, sg_b) = make_vpc(&aws, "10.2.0.0/16", "10.2.1.0/24");
+    let mismatch = format!(
+        "resource \"awsecs_container_instance\" \"node\" {{\n  cluster = awsecs_cluster.c.name\n  instance_type = \"t3.micro\"\n  subnet_id = \"{subnet_a}\"\n  security_group_ids = [\"{sg_b}\"]\n}}\n"
+    );
+    ws.write_config(&config(&ep, "v", &mismatch));
+    let out = ws.run(&["apply", "-auto-approve"]);
+    assert!(!out.success());
+    let text = flat(&out.combined());
+    assert!(text.contains(&vpc_a) && text.contains(&vpc_b), "both VPC ids must be named: {text}");
+    assert!(text.contains("security_group_ids"), "{text}");
+    let reservations = aws.block_on(aws.ec2.describe_instances().send()).unwrap_or_else(|e| panic!("DescribeInstances: {}", err_text(&e)));
+    assert!(reservations.reservations().is_empty(), "no instance may be launched");
+    assert!(!state_addresses(&ws.show_state()).contains(&"awsecs_container_instance.node".to_string()));
+    ws.destroy();
+}
+
+/// Destroy waits until no service task runs on the drained instance (and says which ones it waited
+/// for when it times out); tasks started by hand do not hold it up.
+#[test]
+fn destroy_waits_for_service_tasks() {
+    let ws = TfWorkspace::new("ci_tasks");
+    let moto = Moto::start_with(ws.path(), &["agent"]);
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    // Tasks stay RUNNING until stopped (moto otherwise moves them on at every DescribeTasks).
+    let pin = r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#;
+    assert_eq!(moto_post_json(&moto, "/moto-api/state-manager/set-transition", pin), 201);
+    let body = r#"
+resource "awsecs_container_instance" "node" {
+  cluster       = awsecs_cluster.c.name
+  instance_type = "t3.medium"
+  timeouts {
+    delete = "8s"
+  }
+}
+"#;
+    ws.write_config(&config(&ep, "busy", body));
+    ws.apply();
+    let v = ws.resource("awsecs_container_instance.node");
+    let (arn, id) = (s(&v, "container_instance_arn").to_string(), s(&v, "instance_id").to_string());
+
+    let container = aws_sdk_ecs::types::ContainerDefinition::builder().name("web").image("nginx").memory(128).build();
+    aws.block_on(aws.ecs.register_task_definition().family("web").container_definitions(container).send())
+        .unwrap_or_else(|e| panic!("RegisterTaskDefinition: {}", err_text(&e)));
+    let run = |group: &str| {
+        let out = aws
+            .block_on(aws.ecs.run_task().cluster("busy").task_definition("web").group(group).send())
+            .unwrap_or_else(|e| panic!("RunTask: {}", err_text(&e)));
+        out.tasks().first().and_then(|t| t.task_arn()).expect("a task was placed").to_string()
+    };
+    let service_task = run("service:web");
+    let _standalone = run("family:web");
+
+    let out = ws.run(&["destroy", "-auto-approve"]);
+    assert!(!out.success(), "destroy must wait for the service task: {}", out.describe());
+    let text = flat(&out.combined());
+    assert!(text.contains(&format!("Timed out after 8s waiting for container instance {arn} to finish draining")), "{text}");
+    let task_id = service_task.rsplit('/').next().unwrap_or_default();
+    assert!(text.contains(&format!("web/{task_id}")), "the message must name the service task: {text}");
+    assert_eq!(describe_ci(&aws, "busy", &arn).and_then(|c| c.status().map(str::to_string)).as_deref(), Some("DRAINING"));
+    assert_eq!(ec2_state(&aws, &id), "running");
+    assert!(state_addresses(&ws.show_state()).contains(&"awsecs_container_instance.node".to_string()));
+
+    aws.block_on(aws.ecs.stop_task().cluster("busy").task(&service_task).send()).unwrap_or_else(|e| panic!("StopTask: {}", err_text(&e)));
+    // Only the instance: awsecs_cluster's delete check counts STOPPED tasks that moto still lists.
+    ws.run_ok(&["destroy", "-auto-approve", "-target=awsecs_container_instance.node"]);
+    assert!(describe_ci(&aws, "busy", &arn).is_none(), "{arn} must be deregistered");
+    assert_eq!(ec2_state(&aws, &id), "terminated");
+    let running = aws
+        .block_on(aws.ecs.list_tasks().cluster("busy").desired_status(aws_sdk_ecs::types::DesiredStatus::Running).send())
+        .unwrap_or_else(|e| panic!("ListTasks: {}", err_text(&e)));
+    assert!(running.task_arns().is_empty(), "the hand-started task ends with its host: {:?}", running.task_arns());
+}
