@@ -13,3 +13,5 @@
 mod cluster;
 mod harness;
 mod plugin_tls;
+mod service;
+mod task;

@@ -36,6 +36,10 @@ pub struct Aws {
     pub region: String,
     /// Concurrent cluster reads, answered by one DescribeClusters of up to 100.
     pub clusters: batch::Batcher<aws_sdk_ecs::types::Cluster>,
+    /// Concurrent service reads, per cluster: one DescribeServices of up to 10.
+    pub services: batch::Batcher<aws_sdk_ecs::types::Service>,
+    /// Concurrent task reads, per cluster: one DescribeTasks of up to 100.
+    pub tasks: batch::Batcher<aws_sdk_ecs::types::Task>,
 }
 
 /// How long a batched read waits for company before it calls AWS.
@@ -95,6 +99,8 @@ impl Aws {
             },
             region,
             clusters: batch::Batcher::new(100, BATCH_WINDOW),
+            services: batch::Batcher::new(10, BATCH_WINDOW),
+            tasks: batch::Batcher::new(100, BATCH_WINDOW),
         }
     }
 
