@@ -58,7 +58,7 @@ fn run_once() {
         r#"{once}resource "awsecs_task" "worker" {{
   cluster         = awsecs_cluster.c.name
   task_definition = "{job}"
-  count           = 2
+  task_count      = 2
   container_override {{
     name    = "migrate"
     command = ["sleep", "infinity"]

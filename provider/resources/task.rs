@@ -38,7 +38,7 @@ impl Config {
         Config {
             cluster: v.get("cluster").as_str().unwrap_or_default().to_string(),
             task_definition: v.get("task_definition").as_str().unwrap_or_default().to_string(),
-            count: v.get("count").as_i64().unwrap_or(1).clamp(1, 10) as i32,
+            count: v.get("task_count").as_i64().unwrap_or(1).clamp(1, 10) as i32,
             started_by: v.get("started_by").as_str().map(str::to_string),
             overrides: v
                 .get("container_override")
@@ -193,7 +193,7 @@ impl Resource for TaskResource {
                 .attr(Attribute::computed("id", Type::String).describe("The ARN of the first task."))
                 .attr(Attribute::required("cluster", Type::String).force_new().describe("Name or ARN of the cluster to run in."))
                 .attr(Attribute::required("task_definition", Type::String).force_new().validate(|v| check_task_definition_ref(v.as_str().unwrap_or(""))).describe("The task definition: its ARN or `FAMILY:REVISION`."))
-                .attr(Attribute::optional("count", Type::Number).default(Value::int(1)).force_new().validate(int_between(1, 10)).describe("How many tasks to run, 1-10. Default 1."))
+                .attr(Attribute::optional("task_count", Type::Number).default(Value::int(1)).force_new().validate(int_between(1, 10)).describe("How many tasks to run, 1-10. Default 1."))
                 .attr(Attribute::optional("started_by", Type::String).force_new().validate(|v| {
                     let s = v.as_str().unwrap_or("");
                     if s.len() <= 128 { Ok(()) } else { Err(format!("At most 128 characters; got {}.", s.len())) }
@@ -386,7 +386,7 @@ impl Resource for TaskResource {
             ("id", Value::opt_string(arns.first().cloned())),
             ("cluster", cluster.into()),
             ("task_definition", Value::opt_string(first.task_definition_arn())),
-            ("count", Value::int(tasks.len() as i64)),
+            ("task_count", Value::int(tasks.len() as i64)),
             ("started_by", Value::opt_string(first.started_by().filter(|s| !s.is_empty()))),
             ("wait_for", "running".into()),
             ("task_arns", arns_value(&arns)),
