@@ -73,6 +73,18 @@ fn run_once() {
     assert_eq!(w["task_arns"].as_array().map(Vec::len), Some(2));
     assert_eq!(tasks(&aws, cluster, "RUNNING").len(), 2);
     assert_no_changes(&ws);
+
+    // Import by CLUSTER/ID,ID plans clean.
+    let ids: Vec<String> = w["task_arns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str().and_then(|a| a.rsplit('/').next()).map(str::to_string))
+        .collect();
+    ws.state_rm("awsecs_task.worker");
+    ws.import("awsecs_task.worker", &format!("{cluster}/{}", ids.join(",")));
+    assert_eq!(ws.resource("awsecs_task.worker")["task_arns"], w["task_arns"]);
+    assert_no_changes(&ws);
     ws.write_config(&config(&ep, cluster, &once));
     ws.apply();
     assert!(tasks(&aws, cluster, "RUNNING").is_empty(), "destroying awsecs_task.worker stops its tasks");

@@ -152,10 +152,13 @@ def reconcile(backend, svc):
 
     missing = desired - len(current)
     if missing > 0:
-        has_instances = any(ci.status == "ACTIVE" for ci in backend.container_instances.get(cluster_name, {}).values())
+        launch_type = svc.launch_type or "EC2"
+        has_instances = launch_type == "FARGATE" or any(
+            ci.status == "ACTIVE" for ci in backend.container_instances.get(cluster_name, {}).values()
+        )
         placed = []
         if has_instances:
-            placed = backend.run_task(cluster_name, td.arn, missing, None, dep["id"], None, "EC2", group=f"service:{svc.name}")
+            placed = backend.run_task(cluster_name, td.arn, missing, None, dep["id"], None, launch_type, group=f"service:{svc.name}")
         for t in placed:
             for c in t.containers:
                 c.last_status = "RUNNING"

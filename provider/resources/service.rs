@@ -790,7 +790,8 @@ impl Resource for ServiceResource {
                 .await
                 .map_err(|e| Diagnostics::of_error(format!("Cannot scale ECS service {:?} to 0 before deleting it", cfg.name), describe(&e)))?;
         }
-        let seen = Mutex::new(Seen::default());
+        // Events from before the delete are not news.
+        let seen = Mutex::new(Seen { event_ids: svc.events().iter().filter_map(|e| e.id().map(str::to_string)).collect(), ..Seen::default() });
         Wait::new(ctx, format!("the tasks of ECS service {:?} to stop", cfg.name), timeout)
             .delays(Duration::from_millis(500), Duration::from_secs(10))
             .until(|| async {

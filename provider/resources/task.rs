@@ -189,7 +189,7 @@ impl Resource for TaskResource {
             .attr(Attribute::optional("environment", Type::map(Type::String)).describe("Environment variables added to (or replacing) the container's."));
         Schema::new(
             0,
-            Block::new("Runs a task definition once (\"Run Tasks\" in the console), e.g. a database migration. Every argument forces a new run. A finished task is not run again on the next apply; destroying the resource stops tasks still running.\n\nImport with `CLUSTER/TASK_ID` (several: `CLUSTER/ID1,ID2`).")
+            Block::new("Runs a task definition once (\"Run Tasks\" in the console), e.g. a database migration. Every argument but `wait_for` forces a new run. A finished task is not run again on the next apply; destroying the resource stops tasks still running.\n\nImport with `CLUSTER/TASK_ID` (several: `CLUSTER/ID1,ID2`).")
                 .attr(Attribute::computed("id", Type::String).describe("The ARN of the first task."))
                 .attr(Attribute::required("cluster", Type::String).force_new().describe("Name or ARN of the cluster to run in."))
                 .attr(Attribute::required("task_definition", Type::String).force_new().validate(|v| check_task_definition_ref(v.as_str().unwrap_or(""))).describe("The task definition: its ARN or `FAMILY:REVISION`."))
@@ -198,7 +198,7 @@ impl Resource for TaskResource {
                     let s = v.as_str().unwrap_or("");
                     if s.len() <= 128 { Ok(()) } else { Err(format!("At most 128 characters; got {}.", s.len())) }
                 }).describe("Free text recorded as `startedBy` on the tasks (at most 128 characters)."))
-                .attr(Attribute::optional("wait_for", Type::String).default("running").force_new().validate(one_of(&["none", "running", "stopped"])).describe("What create waits for: `none`, `running` (default: every task started) or `stopped` (every task finished)."))
+                .attr(Attribute::optional("wait_for", Type::String).default("running").validate(one_of(&["none", "running", "stopped"])).describe("What create waits for: `none`, `running` (default: every task started) or `stopped` (every task finished). It only shapes the create, so changing it later runs nothing again."))
                 .attr(Attribute::computed("task_arns", Type::list(Type::String)).describe("ARNs of the tasks started."))
                 .attr(Attribute::computed("last_status", Type::String).describe("`STOPPED` once every task stopped; otherwise the state of the first unfinished task (e.g. `RUNNING`)."))
                 .attr(Attribute::computed("exit_codes", Type::map(Type::Number)).describe("Exit code by container name, once stopped (with several tasks, a non-zero code wins)."))
@@ -313,8 +313,9 @@ impl Resource for TaskResource {
     }
 
     async fn update(&self, _ctx: &Ctx, prior: &Value, planned: &Value) -> Result<Value, Failed> {
-        // Every argument forces a new run; only `timeouts` can change in place.
+        // Every argument that shapes the run forces a new one; only how create waits changes in place.
         let mut v = prior.clone();
+        v.set("wait_for", planned.get("wait_for").clone());
         v.set("timeouts", planned.get("timeouts").clone());
         Ok(v)
     }
