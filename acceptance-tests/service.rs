@@ -207,3 +207,29 @@ fn batched_refresh() {
     // of its reads are in; unbatched would be 25.
     assert!(describes <= 12, "reads were not batched: {describes} DescribeServices calls for 25 services");
 }
+
+/// A container that keeps exiting: the apply fails within the timeout and quotes the reasons the
+/// tasks stopped, with their exit codes.
+#[test]
+fn crashing_container() {
+    let ws = TfWorkspace::new("service_crashing");
+    let moto = Moto::start_with(ws.path(), &["scheduler"]);
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    let cluster = "svc-crash";
+    ws.write_config(&cluster_only(&ep, cluster));
+    ws.apply();
+    register_instance(&aws, cluster);
+    let td = register_task_definition(&aws, "crash", "wordpress", 256, None, &["sh", "-c", "exit 1"]);
+    ws.write_config(&with_service(&ep, cluster, "crash", &td, "  timeouts {\n    create = \"8s\"\n  }\n"));
+    let out = ws.run(&["apply", "-auto-approve"]);
+    assert!(!out.success(), "the apply must fail: {}", out.describe());
+    eprintln!("failed apply:\n{}", out.stderr);
+    let text = flat(&out.stderr);
+    assert!(text.contains("Timed out after 8s"), "{}", out.describe());
+    assert!(text.contains("Stopped tasks:"), "{}", out.describe());
+    assert!(text.contains("Essential container in task exited; crash exit 1"), "{}", out.describe());
+    let stopped = tasks(&aws, cluster, "STOPPED");
+    assert!(!stopped.is_empty(), "ECS stopped the crashing tasks");
+    assert!(ws.resource(SVC)["arn"].is_string(), "the service stays in state (tainted)");
+}

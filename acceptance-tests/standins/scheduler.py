@@ -17,11 +17,12 @@ backend objects, so that the provider's waits can be tested against something th
 * Settings moto drops on CreateService (deploymentConfiguration, placementStrategy,
   placementConstraints, healthCheckGracePeriodSeconds) are kept on the service, as ECS keeps them.
 * DeleteService leaves the service DRAINING until its tasks are stopped, then INACTIVE.
-* Task states are pinned (moto would otherwise advance a task one state per DescribeTasks call):
-  service tasks stay RUNNING until stopped. One-off tasks (RunTask outside a service) play a
-  container that runs for about a second and exits: with code N if its command (override or task
-  definition) says `exit N`, otherwise 0; a command that says `sleep infinity` keeps running until
-  StopTask. Containers report RUNNING / STOPPED and their exit code.
+* Task states are pinned (moto would otherwise advance a task one state per DescribeTasks call).
+  A container whose command (override or task definition) says `exit N` runs for about a second
+  and exits with code N ("Essential container in task exited"); while it runs, a service counts
+  its task as pending, and the service keeps replacing it, as ECS does with a crashing container.
+  Other service tasks run until stopped; other one-off tasks (RunTask) exit 0 after a second,
+  unless the command says `sleep infinity`. Containers report RUNNING / STOPPED and exit codes.
 * RunTask reports tasks it could not place in `failures` (reason RESOURCE:MEMORY, RESOURCE:CPU,
   RESOURCE:PORTS, or "No Container Instances were found in your cluster.") instead of dropping
   them silently or answering HTTP 500; ListTasks defaults to desiredStatus RUNNING, as ECS does.
@@ -173,14 +174,16 @@ def reconcile(backend, svc):
             else:
                 _event(svc, f"(service {svc.name}) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance {_short(ci_arn)}) {_REASON_TEXT[why]}.")
 
-    svc.running_count = len(current)
-    svc.pending_count = 0
+    # A task whose container is about to exit never gets healthy: ECS shows it as pending.
+    doomed = [t for t in current if getattr(t, "_standin_stop_at", None) is not None]
+    svc.running_count = len(current) - len(doomed)
+    svc.pending_count = len(doomed)
     done = svc.running_count == desired
     dep.update(
         {
             "desiredCount": desired,
             "runningCount": svc.running_count,
-            "pendingCount": 0,
+            "pendingCount": svc.pending_count,
             "rolloutState": "COMPLETED" if done else "IN_PROGRESS",
             "rolloutStateReason": f"ECS deployment {dep['id']} {'completed' if done else 'in progress'}.",
             "updatedAt": utcnow(),
@@ -203,11 +206,12 @@ def _find_service(backend, cluster, name):
 
 
 # ---------------------------------------------------------------------------------------------
-# one-off tasks
+# containers that exit
 
 
-def _one_off_plan(task, overrides):
-    """When the pretend container exits, and with which code; None = runs until stopped."""
+def _exit_plan(task, overrides):
+    """The pretend container's exit code; None = runs until stopped. A one-off task's container
+    exits 0 unless its command says otherwise; a service's runs until stopped unless it says `exit N`."""
     td = task._standin_td
     cdef = td.container_definitions[0]
     command = cdef.get("command") or []
@@ -218,7 +222,7 @@ def _one_off_plan(task, overrides):
     m = _EXIT.search(text)
     if m:
         return int(m.group(1))
-    if "sleep infinity" in text:
+    if "sleep infinity" in text or task.group.startswith("service:"):
         return None
     return 0
 
@@ -233,10 +237,8 @@ def _run_task(self, cluster_str, task_definition_str, count, overrides, started_
         for c in t.containers:
             c.last_status = "RUNNING"
         t.started_at = utcnow()
-        if t.group.startswith("service:"):
-            continue
         t._standin_td = td
-        code = _one_off_plan(t, overrides)
+        code = _exit_plan(t, overrides)
         if code is not None:
             t._standin_stop_at = time.time() + ONE_OFF_RUN_SECONDS
             t._standin_exit = code
@@ -279,7 +281,7 @@ def _list_tasks(self, cluster_str=None, container_instance=None, family=None, st
 EC2ContainerServiceBackend.list_tasks = _list_tasks
 
 
-def _finish_one_off_tasks(backend):
+def _finish_exited_tasks(backend):
     now = time.time()
     for cluster_name, tasks in backend.tasks.items():
         for t in list(tasks.values()):
@@ -309,7 +311,7 @@ def before(req):
         return
     backend = _backend(req)
     if req.action in ("DescribeTasks", "ListTasks", "StopTask", "DescribeServices"):
-        _finish_one_off_tasks(backend)
+        _finish_exited_tasks(backend)
     if req.action == "DescribeServices":
         cluster = req.params.get("cluster", "default")
         for name in req.params.get("services", []):
