@@ -206,6 +206,10 @@ fn batched_refresh() {
     // Terraform's reads arrive spread over a few milliseconds, so a batch may close before all ten
     // of its reads are in; unbatched would be 25.
     assert!(describes <= 12, "reads were not batched: {describes} DescribeServices calls for 25 services");
+
+    // One of them deleted behind Terraform's back (INACTIVE): the refresh drops it, the plan creates it.
+    aws.block_on(aws.ecs.delete_service().cluster(cluster).service("svc-3").send()).expect("DeleteService");
+    assert_eq!(ws.plan_actions(), vec![("awsecs_service.many[3]".to_string(), vec!["create".to_string()])]);
 }
 
 /// A container that keeps exiting: the apply fails within the timeout and quotes the reasons the
