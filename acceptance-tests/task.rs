@@ -13,7 +13,7 @@ fn config(ep: &str, cluster: &str, body: &str) -> String {
 #[test]
 fn run_once() {
     let ws = TfWorkspace::new("task_run_once");
-    let moto = Moto::start_with(ws.path(), &["scheduler"]);
+    let moto = Moto::start_with(ws.path(), &["scheduler", "calls"]);
     let ep = moto.endpoint();
     let aws = Aws::new(&ep);
     let cluster = "tasks";
@@ -72,7 +72,14 @@ fn run_once() {
     assert_eq!(w["last_status"], "RUNNING", "{w:#}");
     assert_eq!(w["task_arns"].as_array().map(Vec::len), Some(2));
     assert_eq!(tasks(&aws, cluster, "RUNNING").len(), 2);
+    // The refresh of both resources (3 tasks) shares DescribeTasks calls.
+    let log = ws.path().join("calls.log");
+    std::fs::write(&log, "").expect("truncate calls.log");
     assert_no_changes(&ws);
+    let calls = std::fs::read_to_string(&log).expect("calls.log");
+    let describes = calls.lines().filter(|l| *l == "ecs DescribeTasks").count();
+    eprintln!("refresh of 3 tasks in 2 resources: {describes} DescribeTasks call(s)");
+    assert!((1..=2).contains(&describes), "3 tasks of 2 resources should take 1 call (2 at most): {describes}");
 
     // Import by CLUSTER/ID,ID plans clean.
     let ids: Vec<String> = w["task_arns"]

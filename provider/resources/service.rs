@@ -569,7 +569,7 @@ impl Resource for ServiceResource {
                 .attr(Attribute::optional("deployment_minimum_healthy_percent", Type::Number).default(Value::int(100)).validate(int_between(0, 100)).describe("Lower limit, in percent of `desired_count`, of tasks kept running during a deployment. Default 100."))
                 .attr(Attribute::optional("deployment_maximum_percent", Type::Number).default(Value::int(200)).validate(int_between(100, 200)).describe("Upper limit, in percent of `desired_count`, of tasks running during a deployment. Default 200."))
                 .attr(Attribute::optional("health_check_grace_period_seconds", Type::Number).validate(int_between(0, 2_147_483_647)).describe("Seconds ECS ignores failing load-balancer health checks of a new task."))
-                .attr(Attribute::optional("force_new_deployment", Type::Bool).default(false).describe("When true, every update of the service also replaces its running tasks (e.g. to pick up a new image under the same tag)."))
+                .attr(Attribute::optional("force_new_deployment", Type::Bool).default(false).describe("When true, every update that changes the service (task definition, count, deployment or placement settings) also replaces its running tasks, e.g. to pick up a new image under the same tag."))
                 .attr(Attribute::optional("wait_for_steady_state", Type::Bool).default(true).describe("Wait, on create and update, until the deployment is complete and `desired_count` tasks run. Default true."))
                 .attr(Attribute::computed("running_count", Type::Number).volatile().describe("Tasks RUNNING, as of the last refresh."))
                 .attr(Attribute::computed("pending_count", Type::Number).volatile().describe("Tasks PENDING, as of the last refresh."))
