@@ -15,3 +15,5 @@ mod container_instance;
 mod harness;
 mod plugin_tls;
 mod task_definition;
+mod service;
+mod task;

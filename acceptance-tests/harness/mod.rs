@@ -12,6 +12,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod aws;
+pub mod ecs;
 pub mod moto;
 pub mod terraform;
 

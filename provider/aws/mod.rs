@@ -41,6 +41,10 @@ pub struct Aws {
     pub container_instances: batch::Batcher<aws_sdk_ecs::types::ContainerInstance>,
     /// Concurrent EC2 instance reads, answered by one DescribeInstances of up to 100 ids.
     pub ec2_instances: batch::Batcher<aws_sdk_ec2::types::Instance>,
+    /// Concurrent service reads, per cluster: one DescribeServices of up to 10.
+    pub services: batch::Batcher<aws_sdk_ecs::types::Service>,
+    /// Concurrent task reads, per cluster: one DescribeTasks of up to 100.
+    pub tasks: batch::Batcher<aws_sdk_ecs::types::Task>,
 }
 
 /// How long a batched read waits for company before it calls AWS.
@@ -102,6 +106,8 @@ impl Aws {
             clusters: batch::Batcher::new(100, BATCH_WINDOW),
             container_instances: batch::Batcher::new(100, BATCH_WINDOW),
             ec2_instances: batch::Batcher::new(100, BATCH_WINDOW),
+            services: batch::Batcher::new(10, BATCH_WINDOW),
+            tasks: batch::Batcher::new(100, BATCH_WINDOW),
         }
     }
 

@@ -3,7 +3,9 @@
 pub mod cluster;
 pub mod container_instance;
 pub mod ecs_optimized_ami;
+pub mod service;
 pub mod tags;
+pub mod task;
 pub mod task_definition;
 
 use crate::framework::{DataSource, Resource};
@@ -13,6 +15,8 @@ pub fn all_resources() -> Vec<Box<dyn Resource>> {
         Box::new(cluster::ClusterResource),
         Box::new(container_instance::ContainerInstanceResource),
         Box::new(task_definition::TaskDefinitionResource),
+        Box::new(service::ServiceResource),
+        Box::new(task::TaskResource),
     ]
 }
 
