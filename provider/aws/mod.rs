@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod errors;
+pub mod lookups;
 
 use std::time::Duration;
 
@@ -36,6 +37,12 @@ pub struct Aws {
     pub region: String,
     /// Concurrent cluster reads, answered by one DescribeClusters of up to 100.
     pub clusters: batch::Batcher<aws_sdk_ecs::types::Cluster>,
+    /// Concurrent RDS instance reads (keyed by lower-case identifier), answered by one
+    /// DescribeDBInstances of up to 100.
+    pub db_instances: batch::Batcher<aws_sdk_rds::types::DbInstance>,
+    /// Concurrent reads of security group rules (keyed by group id), answered by one
+    /// DescribeSecurityGroupRules filtered on up to 100 groups.
+    pub security_group_rules: batch::Batcher<Vec<aws_sdk_ec2::types::SecurityGroupRule>>,
 }
 
 /// How long a batched read waits for company before it calls AWS.
@@ -95,6 +102,8 @@ impl Aws {
             },
             region,
             clusters: batch::Batcher::new(100, BATCH_WINDOW),
+            db_instances: batch::Batcher::new(100, BATCH_WINDOW),
+            security_group_rules: batch::Batcher::new(100, BATCH_WINDOW),
         }
     }
 
