@@ -13,3 +13,4 @@
 mod cluster;
 mod harness;
 mod plugin_tls;
+mod rds_link;
