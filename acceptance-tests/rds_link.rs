@@ -397,3 +397,57 @@ fn revoked_rule_is_added_back() {
     let state = ws.run_ok(&["state", "list"]);
     assert!(!state.stdout.contains(ADDR), "the link is gone from the state: {}", state.stdout);
 }
+
+/// How often each action appears in the `calllog` stand-in's record, from `from_line` on.
+fn call_counts(ws: &TfWorkspace, from_line: usize) -> (usize, std::collections::BTreeMap<String, usize>) {
+    let text = std::fs::read_to_string(ws.path().join("calls.log")).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut counts = std::collections::BTreeMap::new();
+    for l in &lines[from_line.min(lines.len())..] {
+        let action = l.split_whitespace().nth(1).unwrap_or_default().to_string();
+        *counts.entry(action).or_insert(0) += 1;
+    }
+    (lines.len(), counts)
+}
+
+/// Three links to one database: a plan (refresh, then planning) reads the database and the rules
+/// in shared calls, not once per link.
+#[test]
+fn reads_are_batched() {
+    let ws = TfWorkspace::new("rds_link_batched");
+    let moto = Moto::start_with(ws.path(), &["calllog"]);
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    let net = network(&aws, "wp", 10);
+    create_db(&aws, DB, &net);
+    let mut tf = provider_block(&ep);
+    let mut sources = Vec::new();
+    for i in 0..3 {
+        let sg = aws
+            .block_on(aws.ec2.create_security_group().group_name(format!("web{i}")).description("web").vpc_id(&net.vpc).send())
+            .unwrap_or_else(|e| panic!("CreateSecurityGroup: {}", err_text(&e)));
+        let sg = sg.group_id().expect("group id").to_string();
+        tf.push_str(&format!(
+            "resource \"awsecs_rds_link\" \"l{i}\" {{\n  db_instance_identifier = \"{DB}\"\n  source_security_group_id = \"{sg}\"\n  vpc_id = \"{}\"\n}}\n",
+            net.vpc
+        ));
+        sources.push(sg);
+    }
+    ws.write_config(&tf);
+    ws.apply();
+    for sg in &sources {
+        the_rule(&aws, &net.db_sg, sg, 3306);
+    }
+
+    let (start, _) = call_counts(&ws, 0);
+    assert_no_changes(&ws);
+    let (_, counts) = call_counts(&ws, start);
+    let db_reads = counts.get("DescribeDBInstances").copied().unwrap_or(0);
+    let rule_reads = counts.get("DescribeSecurityGroupRules").copied().unwrap_or(0);
+    eprintln!("AWS calls of one plan with 3 links: {counts:?}");
+    // Unbatched: 3 refreshes + 3 plan checks = 6 DescribeDBInstances and 3 rule reads.
+    assert!((1..=3).contains(&db_reads), "DescribeDBInstances {db_reads} times for 3 links: {counts:?}");
+    assert!((1..=2).contains(&rule_reads), "DescribeSecurityGroupRules {rule_reads} times for 3 links: {counts:?}");
+    ws.destroy();
+    assert!(ingress_rules(&aws, &net.db_sg).is_empty());
+}
