@@ -451,3 +451,25 @@ fn reads_are_batched() {
     ws.destroy();
     assert!(ingress_rules(&aws, &net.db_sg).is_empty());
 }
+
+/// The link and the data source through protocol 5 (Terraform's older plugin protocol).
+#[test]
+fn protocol_5() {
+    let mut ws = TfWorkspace::new("rds_link_v5");
+    ws.set_env("AWSECS_PROTOCOL_VERSIONS", "5");
+    let moto = Moto::start(ws.path());
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    let net = network(&aws, "wp", 10);
+    create_db(&aws, DB, &net);
+    ws.write_config(&config(&ep, DB, &net.web_sg, &format!("  vpc_id = \"{}\"\n", net.vpc)));
+    ws.apply();
+    let v = ws.resource(ADDR);
+    check_db_values(&aws, &v, &net);
+    check_db_values(&aws, &ws.resource(DATA_ADDR), &net);
+    let rule = the_rule(&aws, &net.db_sg, &net.web_sg, 3306);
+    assert_eq!(Some(s(&v, "security_group_rule_id")), rule.security_group_rule_id());
+    assert_no_changes(&ws);
+    ws.destroy();
+    assert!(ingress_rules(&aws, &net.db_sg).is_empty());
+}

@@ -435,7 +435,12 @@ impl Resource for RdsLinkResource {
         let cfg = Config::from(planned);
         let mut state = planned.clone();
         let db = find_db(ctx, &cfg.db).await?.ok_or_else(|| missing_db(ctx, &cfg.db))?;
-        let port = db.port.unwrap_or_default();
+        let port = db.port.ok_or_else(|| {
+            Diagnostics::of_error(
+                format!("RDS instance {:?} has no endpoint", cfg.db),
+                format!("RDS reports status {:?} and no port. Wait until the database is available, then run `terraform apply` again.", db.status.as_deref().unwrap_or("unknown")),
+            )
+        })?;
         let db_sg = cfg.db_sg.clone().unwrap_or_default();
         let adopted = prior.get("adopted").as_bool() == Some(true);
         if planned.get("security_group_rule_id").is_unknown() {
