@@ -23,11 +23,7 @@ impl Aws {
                     .send()
                     .await
                     .map_err(|e| describe(&e))?;
-                Ok(out
-                    .db_instances()
-                    .iter()
-                    .filter_map(|d| Some((d.db_instance_identifier()?.to_ascii_lowercase(), d.clone())))
-                    .collect())
+                Ok(out.db_instances().iter().filter_map(|d| Some((d.db_instance_identifier()?.to_ascii_lowercase(), d.clone()))).collect())
             })
             .await
     }

@@ -72,9 +72,7 @@ fn is_link_rule(r: &SecurityGroupRule, source_sg: &str, port: i64) -> bool {
 /// The link's rule among a group's rules; the one with `known_id` when several match.
 fn pick_rule<'a>(rules: &'a [SecurityGroupRule], source_sg: &str, port: i64, known_id: Option<&str>) -> Option<&'a SecurityGroupRule> {
     let matching: Vec<&SecurityGroupRule> = rules.iter().filter(|r| is_link_rule(r, source_sg, port)).collect();
-    known_id
-        .and_then(|id| matching.iter().find(|r| r.security_group_rule_id() == Some(id)).copied())
-        .or_else(|| matching.first().copied())
+    known_id.and_then(|id| matching.iter().find(|r| r.security_group_rule_id() == Some(id)).copied()).or_else(|| matching.first().copied())
 }
 
 /// Where the containers' VPC was learnt, for the error message and its attribute path.
@@ -125,7 +123,10 @@ async fn containers_vpc(ctx: &Ctx, v: &Value) -> Result<Option<(String, VpcFrom)
             d.error_at(
                 AttrPath::root("source_security_group_id"),
                 format!("Security group {sg} does not exist"),
-                format!("No security group with that id in region {}. Use the id (sg-…) of the container instances' security group.", ctx.aws.region),
+                format!(
+                    "No security group with that id in region {}. Use the id (sg-…) of the container instances' security group.",
+                    ctx.aws.region
+                ),
             );
             Err(d)
         }
@@ -150,7 +151,13 @@ async fn check_vpc(ctx: &Ctx, v: &Value, db: &DbInfo) -> Diagnostics {
 }
 
 /// The link's rule in `db_sg`, if it is there.
-async fn find_rule(ctx: &Ctx, db_sg: &str, source_sg: &str, port: i64, known_id: Option<&str>) -> Result<Option<SecurityGroupRule>, Diagnostics> {
+async fn find_rule(
+    ctx: &Ctx,
+    db_sg: &str,
+    source_sg: &str,
+    port: i64,
+    known_id: Option<&str>,
+) -> Result<Option<SecurityGroupRule>, Diagnostics> {
     let rules = ctx
         .aws
         .security_group_rules_of(db_sg)
@@ -161,7 +168,14 @@ async fn find_rule(ctx: &Ctx, db_sg: &str, source_sg: &str, port: i64, known_id:
 
 /// Makes sure the rule exists: adopts an identical one already there, otherwise authorizes it.
 /// Returns (rule id, adopted).
-async fn ensure_rule(ctx: &Ctx, db: &DbInfo, db_sg: &str, source_sg: &str, port: i64, description: &str) -> Result<(String, bool), Diagnostics> {
+async fn ensure_rule(
+    ctx: &Ctx,
+    db: &DbInfo,
+    db_sg: &str,
+    source_sg: &str,
+    port: i64,
+    description: &str,
+) -> Result<(String, bool), Diagnostics> {
     let adopt = |r: SecurityGroupRule| {
         let id = r.security_group_rule_id().unwrap_or_default().to_string();
         tracing::info!(rule = %id, group = %db_sg, source = %source_sg, port, "the ingress rule already exists: adopting it (destroy will leave it in place)");
@@ -185,7 +199,9 @@ async fn ensure_rule(ctx: &Ctx, db: &DbInfo, db_sg: &str, source_sg: &str, port:
     };
     match ctx.aws.ec2.authorize_security_group_ingress().group_id(db_sg).ip_permissions(permission).send().await {
         Ok(out) => {
-            if let Some(id) = out.security_group_rules().iter().find(|r| is_link_rule(r, source_sg, port)).and_then(|r| r.security_group_rule_id()) {
+            if let Some(id) =
+                out.security_group_rules().iter().find(|r| is_link_rule(r, source_sg, port)).and_then(|r| r.security_group_rule_id())
+            {
                 return Ok((id.to_string(), false));
             }
             // Older answers carry no rule list: look the new rule up.
@@ -196,7 +212,10 @@ async fn ensure_rule(ctx: &Ctx, db: &DbInfo, db_sg: &str, source_sg: &str, port:
         }
         Err(e) if code(&e) == Some("InvalidPermission.Duplicate") => match find_rule(ctx, db_sg, source_sg, port, None).await? {
             Some(r) => Ok(adopt(r)),
-            None => Err(fail(format!("{}\n\nAWS says the rule exists, but DescribeSecurityGroupRules does not show it. Run `terraform apply` again.", describe(&e)))),
+            None => Err(fail(format!(
+                "{}\n\nAWS says the rule exists, but DescribeSecurityGroupRules does not show it. Run `terraform apply` again.",
+                describe(&e)
+            ))),
         },
         Err(e) => {
             let hint = match code(&e) {
@@ -420,7 +439,10 @@ impl Resource for RdsLinkResource {
         match refresh(ctx, &state).await {
             Ok(Some(v)) => Ok(v),
             Ok(None) => Err(Failed::with_partial(
-                Diagnostics::of_error(format!("RDS instance {:?} disappeared while it was being linked", cfg.db), "Check the database, then run `terraform apply` again."),
+                Diagnostics::of_error(
+                    format!("RDS instance {:?} disappeared while it was being linked", cfg.db),
+                    "Check the database, then run `terraform apply` again.",
+                ),
                 state,
             )),
             Err(d) => Err(Failed::with_partial(d, state)),
@@ -438,7 +460,10 @@ impl Resource for RdsLinkResource {
         let port = db.port.ok_or_else(|| {
             Diagnostics::of_error(
                 format!("RDS instance {:?} has no endpoint", cfg.db),
-                format!("RDS reports status {:?} and no port. Wait until the database is available, then run `terraform apply` again.", db.status.as_deref().unwrap_or("unknown")),
+                format!(
+                    "RDS reports status {:?} and no port. Wait until the database is available, then run `terraform apply` again.",
+                    db.status.as_deref().unwrap_or("unknown")
+                ),
             )
         })?;
         let db_sg = cfg.db_sg.clone().unwrap_or_default();
@@ -476,12 +501,20 @@ impl Resource for RdsLinkResource {
                 )
                 .send()
                 .await
-                .map_err(|e| Diagnostics::of_error(format!("Cannot change the description of rule {rule_id} in security group {db_sg}"), describe(&e)))?;
+                .map_err(|e| {
+                    Diagnostics::of_error(
+                        format!("Cannot change the description of rule {rule_id} in security group {db_sg}"),
+                        describe(&e),
+                    )
+                })?;
         }
         match refresh(ctx, &state).await {
             Ok(Some(v)) => Ok(v),
             Ok(None) => Err(Failed::with_partial(
-                Diagnostics::of_error(format!("RDS instance {:?} disappeared while the link was being updated", cfg.db), "Check the database, then run `terraform apply` again."),
+                Diagnostics::of_error(
+                    format!("RDS instance {:?} disappeared while the link was being updated", cfg.db),
+                    "Check the database, then run `terraform apply` again.",
+                ),
                 state,
             )),
             Err(d) => Err(Failed::with_partial(d, state)),
@@ -501,7 +534,12 @@ impl Resource for RdsLinkResource {
         tracing::info!(rule = %rule_id, group = %db_sg, "revoking the ingress rule");
         match ctx.aws.ec2.revoke_security_group_ingress().group_id(db_sg).security_group_rule_ids(rule_id).send().await {
             Ok(_) => Ok(()),
-            Err(e) if matches!(code(&e), Some("InvalidPermission.NotFound" | "InvalidSecurityGroupRuleId.NotFound" | "InvalidGroup.NotFound")) => {
+            Err(e)
+                if matches!(
+                    code(&e),
+                    Some("InvalidPermission.NotFound" | "InvalidSecurityGroupRuleId.NotFound" | "InvalidGroup.NotFound")
+                ) =>
+            {
                 tracing::info!(rule = %rule_id, "the ingress rule was already gone");
                 Ok(())
             }
@@ -513,7 +551,10 @@ impl Resource for RdsLinkResource {
         let (db_id, source_sg) = parse_import_id(id)?;
         let db = find_db(ctx, &db_id).await?.ok_or_else(|| missing_db(ctx, &db_id))?;
         let port = db.port.ok_or_else(|| {
-            Diagnostics::of_error(format!("Cannot import awsecs_rds_link {id:?}: the database has no endpoint yet"), "Wait until the database is available, then import again.")
+            Diagnostics::of_error(
+                format!("Cannot import awsecs_rds_link {id:?}: the database has no endpoint yet"),
+                "Wait until the database is available, then import again.",
+            )
         })?;
         for g in &db.security_groups {
             if let Some(r) = find_rule(ctx, g, &source_sg, port, None).await? {
