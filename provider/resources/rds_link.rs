@@ -642,6 +642,64 @@ mod tests {
         assert!(detail.contains("sg-web"), "{detail}");
     }
 
+    fn planned(db: Value, sg: Value, description: Value) -> Value {
+        Value::object([
+            ("db_instance_identifier", db),
+            ("source_security_group_id", sg),
+            ("description", description),
+            ("id", Value::Unknown),
+            ("security_group_rule_id", Value::Unknown),
+            ("adopted", Value::Unknown),
+        ])
+    }
+
+    /// The parts of planning that need no AWS call (no provider context here).
+    #[tokio::test]
+    async fn planning_without_aws() {
+        let r = RdsLinkResource;
+        let config = planned("wpdb".into(), "sg-web".into(), Value::Null);
+        let mut p = planned("wpdb".into(), "sg-web".into(), Value::Unknown);
+        let mut diags = Diagnostics::new();
+        let req = PlanRequest { prior: &Value::Null, config: &config, create: true, replace: false };
+        r.modify_plan(None, &req, &mut p, &mut diags).await;
+        assert!(diags.is_empty());
+        assert_eq!(p.get("id"), &Value::string("wpdb/sg-web"));
+        assert_eq!(p.get("description"), &Value::string("awsecs_rds_link wpdb from sg-web"), "the default names the link");
+
+        // Unknown inputs are not guessed.
+        let config = planned("wpdb".into(), Value::Unknown, Value::Null);
+        let mut p = planned("wpdb".into(), Value::Unknown, Value::Unknown);
+        let req = PlanRequest { prior: &Value::Null, config: &config, create: true, replace: false };
+        r.modify_plan(None, &req, &mut p, &mut diags).await;
+        assert!(p.get("id").is_unknown() && p.get("description").is_unknown());
+
+        // A configured description is kept.
+        let config = planned("wpdb".into(), "sg-web".into(), "mine".into());
+        let mut p = planned("wpdb".into(), "sg-web".into(), "mine".into());
+        let req = PlanRequest { prior: &Value::Null, config: &config, create: true, replace: false };
+        r.modify_plan(None, &req, &mut p, &mut diags).await;
+        assert_eq!(p.get("description"), &Value::string("mine"));
+
+        // The rule gone (null id after refresh): an update that adds it back.
+        let mut prior = planned("wpdb".into(), "sg-web".into(), "mine".into());
+        prior.set("id", "wpdb/sg-web".into());
+        prior.set("security_group_rule_id", Value::Null);
+        prior.set("adopted", false.into());
+        let mut p = prior.clone();
+        let req = PlanRequest { prior: &prior, config: &config, create: false, replace: false };
+        r.modify_plan(None, &req, &mut p, &mut diags).await;
+        assert!(p.get("security_group_rule_id").is_unknown() && p.get("adopted").is_unknown());
+        assert_eq!(p.get("id"), &Value::string("wpdb/sg-web"));
+
+        // The rule there: the plan is the prior state.
+        prior.set("security_group_rule_id", "sgr-1".into());
+        let mut p = prior.clone();
+        let req = PlanRequest { prior: &prior, config: &config, create: false, replace: false };
+        r.modify_plan(None, &req, &mut p, &mut diags).await;
+        assert_eq!(p, prior);
+        assert!(diags.is_empty());
+    }
+
     #[test]
     fn import_ids() {
         assert_eq!(parse_import_id("wpdb/sg-123").ok(), Some(("wpdb".to_string(), "sg-123".to_string())));
