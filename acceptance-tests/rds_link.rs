@@ -432,6 +432,18 @@ fn other_vpc_fails_at_plan() {
         state.stdout
     );
 
+    // A source group that does not exist is a plan error at source_security_group_id.
+    ws.write_config(&config(&ep, DB, "sg-0000000000000000f", ""));
+    let out = ws.run(&["plan"]);
+    assert_eq!(out.code, Some(1), "plan must fail:\n{}", out.describe());
+    let text = flat(&out.combined());
+    assert!(
+        text.contains("Security group sg-0000000000000000f does not exist")
+            && text.contains("source_security_group_id = \"sg-0000000000000000f\""),
+        "{}",
+        out.combined()
+    );
+
     // A database that does not exist is a plan error at db_instance_identifier.
     ws.write_config(&config(&ep, "nosuchdb", &db_net.web_sg, ""));
     let out = ws.run(&["plan"]);
@@ -606,8 +618,7 @@ fn reads_are_batched() {
             .unwrap_or_else(|e| panic!("CreateSecurityGroup: {}", err_text(&e)));
         let sg = sg.group_id().expect("group id").to_string();
         tf.push_str(&format!(
-            "resource \"awsecs_rds_link\" \"l{i}\" {{\n  db_instance_identifier = \"{DB}\"\n  source_security_group_id = \"{sg}\"\n  vpc_id = \"{}\"\n}}\n",
-            net.vpc
+            "resource \"awsecs_rds_link\" \"l{i}\" {{\n  db_instance_identifier = \"{DB}\"\n  source_security_group_id = \"{sg}\"\n}}\n",
         ));
         sources.push(sg);
     }
@@ -625,8 +636,14 @@ fn reads_are_batched() {
         .get("DescribeSecurityGroupRules")
         .copied()
         .unwrap_or(0);
+    let group_reads = counts.get("DescribeSecurityGroups").copied().unwrap_or(0);
     eprintln!("AWS calls of one plan with 3 links: {counts:?}");
-    // Unbatched: 3 refreshes + 3 plan checks = 6 DescribeDBInstances and 3 rule reads.
+    // Unbatched: 3 refreshes + 3 plan checks = 6 DescribeDBInstances, 3 rule reads, and 3 reads
+    // of the source groups (no vpc_id: the plan checks the groups' VPC).
+    assert!(
+        (1..=2).contains(&group_reads),
+        "DescribeSecurityGroups {group_reads} times for 3 links: {counts:?}"
+    );
     assert!(
         (1..=3).contains(&db_reads),
         "DescribeDBInstances {db_reads} times for 3 links: {counts:?}"

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_ec2::types::{Filter as Ec2Filter, SecurityGroupRule};
+use aws_sdk_ec2::types::{Filter as Ec2Filter, SecurityGroup, SecurityGroupRule};
 use aws_sdk_rds::types::{DbInstance, Filter as RdsFilter};
 
 use super::errors::describe;
@@ -60,5 +60,36 @@ impl Aws {
             })
             .await?;
         Ok(found.unwrap_or_default())
+    }
+
+    /// Security group `group_id`, or None when it does not exist. (A filter, not GroupIds: with
+    /// GroupIds one missing group fails the whole batch.)
+    pub async fn security_group(&self, group_id: &str) -> Result<Option<SecurityGroup>, String> {
+        let ec2 = &self.ec2;
+        self.security_groups
+            .get("", group_id, |ids| async move {
+                let mut found = HashMap::new();
+                let mut token: Option<String> = None;
+                loop {
+                    let out = ec2
+                        .describe_security_groups()
+                        .filters(Ec2Filter::builder().name("group-id").set_values(Some(ids.clone())).build())
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| describe(&e))?;
+                    for g in out.security_groups() {
+                        if let Some(id) = g.group_id() {
+                            found.insert(id.to_string(), g.clone());
+                        }
+                    }
+                    token = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+                    if token.is_none() {
+                        break;
+                    }
+                }
+                Ok(found)
+            })
+            .await
     }
 }

@@ -43,6 +43,8 @@ pub struct Aws {
     /// Concurrent reads of security group rules (keyed by group id), answered by one
     /// DescribeSecurityGroupRules filtered on up to 100 groups.
     pub security_group_rules: batch::Batcher<Vec<aws_sdk_ec2::types::SecurityGroupRule>>,
+    /// Concurrent security group reads (keyed by group id), answered by one DescribeSecurityGroups.
+    pub security_groups: batch::Batcher<aws_sdk_ec2::types::SecurityGroup>,
 }
 
 /// How long a batched read waits for company before it calls AWS.
@@ -104,6 +106,7 @@ impl Aws {
             clusters: batch::Batcher::new(100, BATCH_WINDOW),
             db_instances: batch::Batcher::new(100, BATCH_WINDOW),
             security_group_rules: batch::Batcher::new(100, BATCH_WINDOW),
+            security_groups: batch::Batcher::new(100, BATCH_WINDOW),
         }
     }
 

@@ -116,9 +116,9 @@ async fn containers_vpc(ctx: &Ctx, v: &Value) -> Result<Option<(String, VpcFrom)
         _ => return Ok(None),
     }
     let Some(sg) = v.get("source_security_group_id").as_str() else { return Ok(None) };
-    match ctx.aws.ec2.describe_security_groups().group_ids(sg).send().await {
-        Ok(out) => Ok(out.security_groups().first().and_then(|g| g.vpc_id()).map(|vpc| (vpc.to_string(), VpcFrom::SourceGroup))),
-        Err(e) if code(&e) == Some("InvalidGroup.NotFound") => {
+    match ctx.aws.security_group(sg).await {
+        Ok(Some(g)) => Ok(g.vpc_id().map(|vpc| (vpc.to_string(), VpcFrom::SourceGroup))),
+        Ok(None) => {
             let mut d = Diagnostics::new();
             d.error_at(
                 AttrPath::root("source_security_group_id"),
@@ -130,7 +130,7 @@ async fn containers_vpc(ctx: &Ctx, v: &Value) -> Result<Option<(String, VpcFrom)
             );
             Err(d)
         }
-        Err(e) => Err(Diagnostics::of_error(format!("Cannot read security group {sg}"), describe(&e))),
+        Err(e) => Err(Diagnostics::of_error(format!("Cannot read security group {sg}"), e)),
     }
 }
 
