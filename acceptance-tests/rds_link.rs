@@ -593,10 +593,11 @@ fn call_counts(
     (lines.len(), counts)
 }
 
-/// Three links to one database: a plan (refresh, then planning) reads the database and the rules
+/// Five links to one database: a plan (refresh, then planning) reads the database and the rules
 /// in shared calls, not once per link.
 #[test]
 fn reads_are_batched() {
+    const LINKS: usize = 5;
     let ws = TfWorkspace::new("rds_link_batched");
     let moto = Moto::start_with(ws.path(), &["calllog"]);
     let ep = moto.endpoint();
@@ -605,7 +606,7 @@ fn reads_are_batched() {
     create_db(&aws, DB, &net);
     let mut tf = provider_block(&ep);
     let mut sources = Vec::new();
-    for i in 0..3 {
+    for i in 0..LINKS {
         let sg = aws
             .block_on(
                 aws.ec2
@@ -637,21 +638,20 @@ fn reads_are_batched() {
         .copied()
         .unwrap_or(0);
     let group_reads = counts.get("DescribeSecurityGroups").copied().unwrap_or(0);
-    eprintln!("AWS calls of one plan with 3 links: {counts:?}");
-    // Unbatched: 3 refreshes + 3 plan checks = 6 DescribeDBInstances, 3 rule reads, and 3 reads
-    // of the source groups (no vpc_id: the plan checks the groups' VPC).
-    assert!(
-        (1..=2).contains(&group_reads),
-        "DescribeSecurityGroups {group_reads} times for 3 links: {counts:?}"
-    );
-    assert!(
-        (1..=3).contains(&db_reads),
-        "DescribeDBInstances {db_reads} times for 3 links: {counts:?}"
-    );
-    assert!(
-        (1..=2).contains(&rule_reads),
-        "DescribeSecurityGroupRules {rule_reads} times for 3 links: {counts:?}"
-    );
+    eprintln!("AWS calls of one plan with {LINKS} links: {counts:?}");
+    // Unbatched: 5 refreshes + 5 plan checks = 10 DescribeDBInstances, 5 rule reads, and 5 reads
+    // of the source groups (no vpc_id: the plan checks the groups' VPC). Batched, one call per
+    // phase, with room for a batch split by a busy machine (the window is 10 ms).
+    for (action, n, max) in [
+        ("DescribeDBInstances", db_reads, 5),
+        ("DescribeSecurityGroupRules", rule_reads, 3),
+        ("DescribeSecurityGroups", group_reads, 3),
+    ] {
+        assert!(
+            (1..=max).contains(&n),
+            "{action} {n} times for {LINKS} links (at most {max} expected): {counts:?}"
+        );
+    }
     ws.destroy();
     assert!(ingress_rules(&aws, &net.db_sg).is_empty());
 }
