@@ -258,7 +258,8 @@ async fn refresh(ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics>
     let known_id = state.get("security_group_rule_id").as_str();
     let rule = match (&db_sg, db.port) {
         (Some(g), Some(port)) => find_rule(ctx, g, &cfg.source_sg, port, known_id).await?,
-        _ => None,
+        // No port to match against (no endpoint right now): keep what the state says.
+        _ => return Ok(Some(v)),
     };
     match &rule {
         Some(r) => {
