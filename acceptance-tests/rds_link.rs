@@ -640,18 +640,24 @@ fn reads_are_batched() {
     let group_reads = counts.get("DescribeSecurityGroups").copied().unwrap_or(0);
     eprintln!("AWS calls of one plan with {LINKS} links: {counts:?}");
     // Unbatched: 5 refreshes + 5 plan checks = 10 DescribeDBInstances, 5 rule reads, and 5 reads
-    // of the source groups (no vpc_id: the plan checks the groups' VPC). Batched, one call per
-    // phase, with room for a batch split by a busy machine (the window is 10 ms).
-    for (action, n, max) in [
-        ("DescribeDBInstances", db_reads, 5),
-        ("DescribeSecurityGroupRules", rule_reads, 3),
-        ("DescribeSecurityGroups", group_reads, 3),
+    // of the source groups (no vpc_id: the plan checks the groups' VPC): 20 calls. Batched, about
+    // one call per phase (4 on an idle machine); a busy machine splits some batches (the window is
+    // 10 ms; 3-4 DescribeDBInstances were seen at a load of 8 on 2 cores), hence the margins.
+    for (action, n, unbatched) in [
+        ("DescribeDBInstances", db_reads, 10),
+        ("DescribeSecurityGroupRules", rule_reads, 5),
+        ("DescribeSecurityGroups", group_reads, 5),
     ] {
         assert!(
-            (1..=max).contains(&n),
-            "{action} {n} times for {LINKS} links (at most {max} expected): {counts:?}"
+            n >= 1 && n < unbatched,
+            "{action} {n} times for {LINKS} links (one per link and phase would be {unbatched}): {counts:?}"
         );
     }
+    let total = db_reads + rule_reads + group_reads;
+    assert!(
+        total <= 12,
+        "{total} reads for {LINKS} links, 20 unbatched, at most 12 expected: {counts:?}"
+    );
     ws.destroy();
     assert!(ingress_rules(&aws, &net.db_sg).is_empty());
 }
