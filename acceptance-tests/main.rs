@@ -17,3 +17,4 @@ mod plugin_tls;
 mod task_definition;
 mod service;
 mod task;
+mod rds_link;

@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod errors;
+pub mod lookups;
 
 use std::time::Duration;
 
@@ -45,6 +46,14 @@ pub struct Aws {
     pub services: batch::Batcher<aws_sdk_ecs::types::Service>,
     /// Concurrent task reads, per cluster: one DescribeTasks of up to 100.
     pub tasks: batch::Batcher<aws_sdk_ecs::types::Task>,
+    /// Concurrent RDS instance reads (keyed by lower-case identifier), answered by one
+    /// DescribeDBInstances of up to 100.
+    pub db_instances: batch::Batcher<aws_sdk_rds::types::DbInstance>,
+    /// Concurrent reads of security group rules (keyed by group id), answered by one
+    /// DescribeSecurityGroupRules filtered on up to 100 groups.
+    pub security_group_rules: batch::Batcher<Vec<aws_sdk_ec2::types::SecurityGroupRule>>,
+    /// Concurrent security group reads (keyed by group id), answered by one DescribeSecurityGroups.
+    pub security_groups: batch::Batcher<aws_sdk_ec2::types::SecurityGroup>,
 }
 
 /// How long a batched read waits for company before it calls AWS.
@@ -108,6 +117,9 @@ impl Aws {
             ec2_instances: batch::Batcher::new(100, BATCH_WINDOW),
             services: batch::Batcher::new(10, BATCH_WINDOW),
             tasks: batch::Batcher::new(100, BATCH_WINDOW),
+            db_instances: batch::Batcher::new(100, BATCH_WINDOW),
+            security_group_rules: batch::Batcher::new(100, BATCH_WINDOW),
+            security_groups: batch::Batcher::new(100, BATCH_WINDOW),
         }
     }
 

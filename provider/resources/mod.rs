@@ -3,6 +3,8 @@
 pub mod cluster;
 pub mod container_instance;
 pub mod ecs_optimized_ami;
+pub mod rds_instance;
+pub mod rds_link;
 pub mod service;
 pub mod tags;
 pub mod task;
@@ -17,9 +19,10 @@ pub fn all_resources() -> Vec<Box<dyn Resource>> {
         Box::new(task_definition::TaskDefinitionResource),
         Box::new(service::ServiceResource),
         Box::new(task::TaskResource),
+        Box::new(rds_link::RdsLinkResource),
     ]
 }
 
 pub fn all_data_sources() -> Vec<Box<dyn DataSource>> {
-    vec![Box::new(ecs_optimized_ami::EcsOptimizedAmiDataSource)]
+    vec![Box::new(ecs_optimized_ami::EcsOptimizedAmiDataSource), Box::new(rds_instance::RdsInstanceDataSource)]
 }
