@@ -1,6 +1,6 @@
 # The two commands a newcomer needs (see README.md):
-#   make demo   install the tools, build, and apply examples/cluster against a local moto
-#   make test   unit tests and the acceptance tests (real Terraform against moto)
+#   make demo   install the tools, build, and apply examples/wordpress against a local moto
+#   make test   unit tests, the acceptance tests (real Terraform against moto), then the demo
 
 .PHONY: demo test tools build bench
 
@@ -9,12 +9,14 @@ demo:
 
 test: tools
 	cargo test --locked
+	# The README's first command is a test too: the whole walkthrough applied, planned clean, destroyed.
+	bash scripts/demo.sh
 
 tools:
 	bash scripts/install-tools.sh
 
 build:
-	cargo build --bin terraform-provider-awsecs
+	cargo build --locked --bin terraform-provider-awsecs
 
 # Release-binary figures: exec-to-handshake, GetProviderSchema round trip, RSS, binary size.
 bench: tools

@@ -18,7 +18,9 @@ step "Installing Terraform v1.0.3 and moto into .tools/ (skipped when present)"
 bash scripts/install-tools.sh || fail "could not install the tools (see above)"
 
 step "Building the provider"
-cargo build --quiet --bin terraform-provider-awsecs || fail "cargo build failed"
+# The same build as `make test` (which also compiles the dev-dependency features into shared crates),
+# so that running both, as CI does, compiles the AWS SDK once rather than twice.
+cargo test --locked --no-run || fail "cargo build failed"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/awsecs-demo.XXXXXX")"
 # shellcheck source=scripts/moto.sh
