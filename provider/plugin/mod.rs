@@ -213,6 +213,11 @@ fn tls_connections(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) -
                     Ok(stream) => {
                         let _ = tx.send(Ok(TlsConn(stream))).await;
                     }
+                    // A connection closed before its handshake (Terraform probing or shutting down) is
+                    // routine; a failed handshake (wrong or missing client certificate) is not.
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                        tracing::debug!(%peer, "connection closed before the TLS handshake: {e}")
+                    }
                     Err(e) => tracing::warn!(%peer, "refused a connection: TLS handshake failed: {e}"),
                 }
             });
