@@ -354,38 +354,7 @@ fn delete_blocked_by_container_instance() {
     check_aws_cluster(&aws, name, &[]);
 
     // Play the ECS agent: an EC2 instance registered into the cluster.
-    let run = aws
-        .block_on(
-            aws.ec2
-                .run_instances()
-                .image_id("ami-12345678")
-                .instance_type(aws_sdk_ec2::types::InstanceType::T2Micro)
-                .min_count(1)
-                .max_count(1)
-                .send(),
-        )
-        .unwrap_or_else(|e| panic!("RunInstances: {}", err_text(&e)));
-    let instance_id = run
-        .instances()
-        .first()
-        .and_then(|i| i.instance_id())
-        .expect("RunInstances returned an instance id")
-        .to_string();
-    let doc = json!({ "instanceId": instance_id }).to_string();
-    let reg = aws
-        .block_on(
-            aws.ecs
-                .register_container_instance()
-                .cluster(name)
-                .instance_identity_document(doc)
-                .send(),
-        )
-        .unwrap_or_else(|e| panic!("RegisterContainerInstance: {}", err_text(&e)));
-    let ci_arn = reg
-        .container_instance()
-        .and_then(|c| c.container_instance_arn())
-        .expect("container instance ARN")
-        .to_string();
+    let ci_arn = crate::harness::ecs::register_instance(&aws, name);
 
     let out = ws.run(&["destroy", "-auto-approve"]);
     assert!(

@@ -797,17 +797,7 @@ impl Resource for ContainerInstanceResource {
         let (cluster, ci) = if id.starts_with("arn:") && id.contains(":container-instance/") {
             let clusters: Vec<String> = match cluster_in_ci_arn(id) {
                 Some(c) => vec![c.to_string()],
-                None => ctx
-                    .aws
-                    .ecs
-                    .list_clusters()
-                    .send()
-                    .await
-                    .map_err(|e| Diagnostics::of_error("Cannot list ECS clusters", describe(&e)))?
-                    .cluster_arns()
-                    .iter()
-                    .map(|a| cluster_name(a).to_string())
-                    .collect(),
+                None => all_cluster_names(ctx).await?,
             };
             let mut found = None;
             let scanning = clusters.len() > 1;
@@ -828,17 +818,7 @@ impl Resource for ContainerInstanceResource {
             let ud = instance_user_data(ctx, id).await.map_err(|_| not_found(format!("EC2 instance {id} does not exist.")))?;
             let clusters: Vec<String> = match parse_user_data(&ud).0 {
                 Some(c) => vec![c],
-                None => ctx
-                    .aws
-                    .ecs
-                    .list_clusters()
-                    .send()
-                    .await
-                    .map_err(|e| Diagnostics::of_error("Cannot list ECS clusters", describe(&e)))?
-                    .cluster_arns()
-                    .iter()
-                    .map(|a| cluster_name(a).to_string())
-                    .collect(),
+                None => all_cluster_names(ctx).await?,
             };
             let mut found = None;
             for c in clusters {
@@ -866,6 +846,18 @@ impl Resource for ContainerInstanceResource {
         state.set("timeouts", Value::Null);
         Ok(state)
     }
+}
+
+/// The names of every cluster in the region (an import id that does not say which cluster).
+async fn all_cluster_names(ctx: &Ctx) -> Result<Vec<String>, Diagnostics> {
+    let out = ctx
+        .aws
+        .ecs
+        .list_clusters()
+        .send()
+        .await
+        .map_err(|e| Diagnostics::of_error("Cannot list ECS clusters", describe(&e)))?;
+    Ok(out.cluster_arns().iter().map(|a| cluster_name(a).to_string()).collect())
 }
 
 #[cfg(test)]
