@@ -239,6 +239,17 @@ output "ami" {{ value = data.awsecs_ecs_optimized_ami.al2.name }}
     let bad = ws.run(&["import", "awsecs_container_instance.x", "i-00000000000000000"]);
     assert!(!bad.success(), "importing a missing instance must fail");
 
+    // Import recorded the cluster by name; writing its ARN instead names the same cluster, so the
+    // plan is an in-place update of the spelling, never a replacement of the instances.
+    ws.write_config(&config(&ep, "wp", &body.replace("awsecs_cluster.c.name", "awsecs_cluster.c.arn")));
+    let actions = ws.plan_actions();
+    assert!(!actions.is_empty(), "the new spelling is a change");
+    for (addr, a) in &actions {
+        assert_eq!(a, &vec!["update".to_string()], "{addr}: a cluster ARN for the same cluster must not replace: {actions:?}");
+    }
+    ws.apply();
+    assert_no_changes(&ws);
+
     // Destroy, recording the API calls: drain, deregister, terminate, per instance in that order.
     assert_eq!(moto_post(&moto, "/moto-api/recorder/start-recording"), 200);
     ws.destroy();

@@ -33,7 +33,9 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value, defa
     let mut requires_replace = Vec::new();
     if !create {
         for a in block.attributes.iter().filter(|a| a.force_new) {
-            if value.get(a.name) != prior.get(a.name) {
+            let (now, before) = (value.get(a.name), prior.get(a.name));
+            let same_thing = a.equivalent.is_some_and(|same| now.is_wholly_known() && same(before, now));
+            if now != before && !same_thing {
                 requires_replace.push(AttrPath::root(a.name));
             }
         }
@@ -279,5 +281,22 @@ mod tests {
         let r = reconcile(&planned, &actual);
         assert_eq!(r, obj(&[("a", "x".into()), ("b", "y".into()), ("c", Value::List(vec![Value::int(1)]))]));
         assert!(reconcile(&Value::Unknown, &Value::Unknown).is_wholly_known());
+    }
+
+    #[test]
+    fn an_equivalent_spelling_is_an_update_not_a_replacement() {
+        let block = Block::new("").attr(
+            Attribute::required("cluster", Type::String)
+                .force_new()
+                .equivalent_when(|a, b| a.as_str().map(|x| x.rsplit('/').next()) == b.as_str().map(|y| y.rsplit('/').next())),
+        );
+        let prior = obj(&[("cluster", "wp".into())]);
+        let arn = obj(&[("cluster", "arn:aws:ecs:r:1:cluster/wp".into())]);
+        let p = plan(&block, &prior, &arn, &arn, &no_tags());
+        assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
+        assert_eq!(p.value, arn, "the configured spelling is planned");
+        let other = obj(&[("cluster", "arn:aws:ecs:r:1:cluster/other".into())]);
+        let p = plan(&block, &prior, &other, &other, &no_tags());
+        assert_eq!(p.requires_replace.len(), 1, "another cluster still replaces");
     }
 }

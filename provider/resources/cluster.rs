@@ -13,6 +13,24 @@ use crate::tf::{Attribute, Block, Diagnostics, Schema, Type, Value};
 
 pub struct ClusterResource;
 
+/// The cluster name in a cluster name or ARN (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`).
+pub fn cluster_name(id: &str) -> &str {
+    match id.rsplit_once(":cluster/") {
+        Some((_, name)) => name,
+        None => id,
+    }
+}
+
+/// Whether two `cluster` arguments name the same cluster (a name and its ARN): for
+/// [`Attribute::equivalent_when`], so that writing the ARN where the state has the name (after an
+/// import, say) does not replace anything.
+pub fn same_cluster(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => cluster_name(x) == cluster_name(y),
+        _ => false,
+    }
+}
+
 /// The arguments, decoded once.
 struct Config {
     name: String,

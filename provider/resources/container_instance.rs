@@ -65,14 +65,7 @@ impl Config {
     }
 }
 
-/// The cluster name in a cluster name or ARN (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`).
-fn cluster_name(cluster: &str) -> &str {
-    if cluster.starts_with("arn:") {
-        cluster.rsplit('/').next().unwrap_or(cluster)
-    } else {
-        cluster
-    }
-}
+use super::cluster::cluster_name;
 
 /// The cluster a container instance ARN names, in the long ARN format
 /// (`...:container-instance/CLUSTER/ID`); None for the old short format (`...:container-instance/ID`).
@@ -560,6 +553,7 @@ impl Resource for ContainerInstanceResource {
                 .attr(
                     Attribute::required("cluster", Type::String)
                         .force_new()
+                        .equivalent_when(super::cluster::same_cluster)
                         .validate(|v| check_cluster(v.as_str().unwrap_or("")))
                         .describe("Name or ARN of the ECS cluster to join. Changing it creates a new instance."),
                 )

@@ -93,13 +93,7 @@ impl Config {
 // ----------------------------------------------------------------------------------------------
 // Pure helpers (unit-tested below)
 
-/// The cluster name in a cluster name or ARN (`arn:aws:ecs:r:a:cluster/NAME`).
-pub fn cluster_name(id: &str) -> &str {
-    match id.rsplit_once(":cluster/") {
-        Some((_, name)) => name,
-        None => id,
-    }
-}
+pub use super::cluster::cluster_name;
 
 /// Whether a task definition reference (ARN or `family:revision`) names the task definition `actual`
 /// (either form) refers to.
@@ -562,7 +556,7 @@ impl Resource for ServiceResource {
                 .attr(Attribute::computed("id", Type::String).describe("The service ARN."))
                 .attr(Attribute::computed("arn", Type::String).describe("The service ARN."))
                 .attr(Attribute::required("name", Type::String).force_new().validate(ecs_name(255)).describe("Service name, unique in the cluster: 1-255 letters, digits, hyphens and underscores. Changing it creates a new service."))
-                .attr(Attribute::required("cluster", Type::String).force_new().describe("Name or ARN of the cluster the service runs in. Changing it creates a new service."))
+                .attr(Attribute::required("cluster", Type::String).force_new().equivalent_when(super::cluster::same_cluster).describe("Name or ARN of the cluster the service runs in. Changing it creates a new service."))
                 .attr(Attribute::required("task_definition", Type::String).validate(|v| check_task_definition_ref(v.as_str().unwrap_or(""))).describe("The task definition to run: its ARN or `FAMILY:REVISION`. A new revision is rolled out in place."))
                 .attr(Attribute::optional("desired_count", Type::Number).default(Value::int(1)).validate(int_between(0, 100_000)).describe("How many tasks to keep running. Default 1."))
                 .attr(Attribute::optional("launch_type", Type::String).default("EC2").force_new().validate(one_of(&["EC2", "FARGATE", "EXTERNAL"])).describe("`EC2` (default: the cluster's container instances), `FARGATE` or `EXTERNAL`. Changing it creates a new service."))

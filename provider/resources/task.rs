@@ -191,7 +191,7 @@ impl Resource for TaskResource {
             0,
             Block::new("Runs a task definition once (\"Run Tasks\" in the console), e.g. a database migration. Every argument but `wait_for` forces a new run. A finished task is not run again on the next apply; destroying the resource stops tasks still running.\n\nImport with `CLUSTER/TASK_ID` (several: `CLUSTER/ID1,ID2`).")
                 .attr(Attribute::computed("id", Type::String).describe("The ARN of the first task."))
-                .attr(Attribute::required("cluster", Type::String).force_new().describe("Name or ARN of the cluster to run in."))
+                .attr(Attribute::required("cluster", Type::String).force_new().equivalent_when(super::cluster::same_cluster).describe("Name or ARN of the cluster to run in."))
                 .attr(Attribute::required("task_definition", Type::String).force_new().validate(|v| check_task_definition_ref(v.as_str().unwrap_or(""))).describe("The task definition: its ARN or `FAMILY:REVISION`."))
                 .attr(Attribute::optional("task_count", Type::Number).default(Value::int(1)).force_new().validate(int_between(1, 10)).describe("How many tasks to run, 1-10. Default 1."))
                 .attr(Attribute::optional("started_by", Type::String).force_new().validate(|v| {

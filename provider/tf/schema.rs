@@ -35,6 +35,9 @@ pub struct Attribute {
     /// Computed value AWS may change on any update (counters, timestamps): unknown in update plans.
     pub volatile: bool,
     pub validators: Vec<Validator>,
+    /// Two spellings of the same thing (a name and its ARN): a change between them is planned in
+    /// place instead of forcing replacement.
+    pub equivalent: Option<fn(&Value, &Value) -> bool>,
 }
 
 impl Attribute {
@@ -49,6 +52,7 @@ impl Attribute {
             default: None,
             volatile: false,
             validators: Vec::new(),
+            equivalent: None,
         }
     }
     pub fn required(name: &'static str, ty: Type) -> Attribute {
@@ -88,6 +92,11 @@ impl Attribute {
     }
     pub fn validate(mut self, f: impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static) -> Attribute {
         self.validators.push(Arc::new(f));
+        self
+    }
+    /// Values `same` calls equal never force replacement (see [`Attribute::equivalent`]).
+    pub fn equivalent_when(mut self, same: fn(&Value, &Value) -> bool) -> Attribute {
+        self.equivalent = Some(same);
         self
     }
     pub fn is_computed(&self) -> bool {
