@@ -19,6 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_stream::StreamExt;
 use tonic::transport::server::{Connected, Router};
 use tonic::{Request, Response, Status};
 
@@ -166,7 +167,10 @@ async fn serve(version: u32, client_cert: Option<String>) -> Result<(), String> 
             // reattach/debug session. Plain gRPC, on loopback only.
             announce(&handshake_line(version, &addr, None))?;
             tracing::debug!(%addr, version, "serving the plugin protocol without TLS (loopback only)");
-            run(router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop), shutdown_rx).await
+            let incoming = TcpListenerStream::new(listener).map(|conn| {
+                conn.inspect(|tcp| no_delay(tcp))
+            });
+            run(router.serve_with_incoming_shutdown(incoming, stop), shutdown_rx).await
         }
     }
 }
@@ -184,6 +188,14 @@ where
     tokio::select! {
         r = server => r.map_err(|e| format!("gRPC server failed: {e}")),
         _ = deadline => Ok(()),
+    }
+}
+
+/// gRPC sends small frames and waits for their answers: without TCP_NODELAY, Nagle's algorithm and
+/// delayed ACKs hold each response back by about 40 ms.
+fn no_delay(tcp: &TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!("cannot set TCP_NODELAY: {e}");
     }
 }
 
@@ -206,6 +218,7 @@ fn tls_connections(listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) -
                     continue;
                 }
             };
+            no_delay(&tcp);
             let acceptor = acceptor.clone();
             let tx = tx.clone();
             tokio::spawn(async move {
