@@ -244,23 +244,7 @@ impl Resource for ClusterResource {
                     .map_err(|e| Diagnostics::of_error(format!("Cannot change Container Insights of ECS cluster {:?}", cfg.name), describe(&e)))?;
             }
         }
-        let (add, remove) = tags::diff(&prior.get("tags_all").to_string_map(), &cfg.tags_all);
-        if !remove.is_empty() {
-            ecs.untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .map_err(|e| Diagnostics::of_error(format!("Cannot remove tags from ECS cluster {:?}", cfg.name), describe(&e)))?;
-        }
-        if !add.is_empty() {
-            ecs.tag_resource()
-                .resource_arn(&arn)
-                .set_tags(tags::ecs_tags(&add))
-                .send()
-                .await
-                .map_err(|e| Diagnostics::of_error(format!("Cannot tag ECS cluster {:?}", cfg.name), describe(&e)))?;
-        }
+        tags::update_ecs_tags(ctx, &arn, prior.get("tags_all"), planned.get("tags_all"), &format!("ECS cluster {:?}", cfg.name)).await?;
         match describe_cluster(ctx, &arn).await? {
             Some(c) => Ok(to_state(&c, planned, &ctx.default_tags)),
             None => Err(Diagnostics::of_error(

@@ -507,25 +507,8 @@ impl ServiceResource {
 
     /// Updates tags from `prior` to `cfg` (TagResource / UntagResource).
     async fn update_tags(&self, ctx: &Ctx, arn: &str, prior: &Value, cfg: &Config) -> Result<(), Diagnostics> {
-        let (add, remove) = tags::diff(&prior.get("tags_all").to_string_map(), &cfg.tags_all);
-        let ecs = &ctx.aws.ecs;
-        if !remove.is_empty() {
-            ecs.untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .map_err(|e| Diagnostics::of_error(format!("Cannot remove tags from ECS service {:?}", cfg.name), describe(&e)))?;
-        }
-        if !add.is_empty() {
-            ecs.tag_resource()
-                .resource_arn(arn)
-                .set_tags(tags::ecs_tags(&add))
-                .send()
-                .await
-                .map_err(|e| Diagnostics::of_error(format!("Cannot tag ECS service {:?}", cfg.name), describe(&e)))?;
-        }
-        Ok(())
+        let planned = Value::string_map(cfg.tags_all.iter());
+        tags::update_ecs_tags(ctx, arn, prior.get("tags_all"), &planned, &format!("ECS service {:?}", cfg.name)).await
     }
 }
 

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::tf::{Attribute, Type, Value};
+use crate::aws::errors::describe;
+use crate::framework::Ctx;
+use crate::tf::{Attribute, Diagnostics, Type, Value};
 
 pub fn tags_attribute() -> Attribute {
     Attribute::optional("tags", Type::map(Type::String)).describe("Tags for this resource. Provider `default_tags` are added to them (see `tags_all`).")
@@ -40,6 +42,30 @@ pub fn ecs_tags(tags: &BTreeMap<String, String>) -> Option<Vec<aws_sdk_ecs::type
         return None;
     }
     Some(tags.iter().map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build()).collect())
+}
+
+/// Moves the tags of the ECS resource `arn` from `old` to `new` `tags_all` (UntagResource, then
+/// TagResource; nothing when they agree). `what` names the resource in errors ("ECS service \"web\"").
+pub async fn update_ecs_tags(ctx: &Ctx, arn: &str, old: &Value, new: &Value, what: &str) -> Result<(), Diagnostics> {
+    let (add, remove) = diff(&old.to_string_map(), &new.to_string_map());
+    let ecs = &ctx.aws.ecs;
+    if !remove.is_empty() {
+        ecs.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .map_err(|e| Diagnostics::of_error(format!("Cannot remove tags from {what}"), describe(&e)))?;
+    }
+    if !add.is_empty() {
+        ecs.tag_resource()
+            .resource_arn(arn)
+            .set_tags(ecs_tags(&add))
+            .send()
+            .await
+            .map_err(|e| Diagnostics::of_error(format!("Cannot tag {what}"), describe(&e)))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -906,24 +906,7 @@ impl Resource for TaskDefinitionResource {
 
     async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> Result<Value, Failed> {
         let arn = s(prior, "arn");
-        let ecs = &ctx.aws.ecs;
-        let (add, remove) = tags::diff(&prior.get("tags_all").to_string_map(), &planned.get("tags_all").to_string_map());
-        if !remove.is_empty() {
-            ecs.untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(remove))
-                .send()
-                .await
-                .map_err(|e| Diagnostics::of_error(format!("Cannot remove tags from ECS task definition {arn}"), describe(&e)))?;
-        }
-        if !add.is_empty() {
-            ecs.tag_resource()
-                .resource_arn(&arn)
-                .set_tags(tags::ecs_tags(&add))
-                .send()
-                .await
-                .map_err(|e| Diagnostics::of_error(format!("Cannot tag ECS task definition {arn}"), describe(&e)))?;
-        }
+        tags::update_ecs_tags(ctx, &arn, prior.get("tags_all"), planned.get("tags_all"), &format!("ECS task definition {arn}")).await?;
         match describe_td(ctx, &arn).await? {
             Some((td, t)) => Ok(to_state(&td, &t, planned, &ctx.default_tags)),
             None => Err(Diagnostics::of_error(
