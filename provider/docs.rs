@@ -130,7 +130,7 @@ mod tests {
     use std::path::Path;
 
     fn pages() -> Vec<(String, Block)> {
-        let mut out = vec![("docs/index.md".to_string(), crate::config::schema().block)];
+        let mut out = vec![("docs/index.md".to_string(), crate::resources::provider_block::schema().block)];
         out.extend(all_resources().iter().map(|r| (page_path("resources", r.type_name()), r.schema().block)));
         out.extend(all_data_sources().iter().map(|d| (page_path("data-sources", d.type_name()), d.schema().block)));
         out

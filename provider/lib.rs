@@ -1,12 +1,20 @@
 //! terraform-provider-awsecs: a Terraform provider for the WordPress-on-Amazon-ECS stack.
 //!
-//! Layers, from the wire inwards: `plugin` (handshake, mutual TLS, gRPC server), `protocol`
-//! (tfplugin6/5 messages <-> core types), `framework` (resource traits, planning rules, waiting),
-//! `resources` (one file per resource), with `tf` (Terraform values, schemas, diagnostics) and
-//! `aws` (SDK clients, errors) underneath; `tf` knows nothing of AWS and `aws` nothing of Terraform.
+//! Layers, from the wire inwards, each using only the ones below it:
+//!
+//! - `plugin`: handshake, mutual TLS, the gRPC server; it wires the provider block and the
+//!   resources into the framework.
+//! - `protocol`: tfplugin6/5 messages <-> framework calls.
+//! - `resources`: the provider block, one file or folder per resource and data source; this is
+//!   where the framework meets `aws`.
+//! - `framework`: resource traits, the RPC core, planning rules, validation, timeouts, waiting. It
+//!   knows Terraform, not AWS.
+//! - `tf`: Terraform values, types, schemas, diagnostics.
+//! - `aws`: SDK clients, finders, tags, error classes. It knows nothing of Terraform.
+//!
+//! `log` and `docs` stand aside (logging set-up, and the docs pages generated from the schemas).
 
 pub mod aws;
-pub mod config;
 pub mod docs;
 pub mod framework;
 pub mod log;

@@ -1,9 +1,10 @@
-//! AWS access: SDK clients built from the provider configuration, and error wording.
-//! Nothing here knows about Terraform.
+//! AWS access: SDK clients built from the provider settings, the finders (every read the provider
+//! makes), tags on the wire, batching, and error classes. Nothing here knows about Terraform.
 
 pub mod batch;
 pub mod errors;
-pub mod lookups;
+pub mod find;
+pub mod tags;
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! The provider framework: resource traits, the registry and RPC core, planning rules, validation,
-//! timeouts and waiting. It knows Terraform, not AWS.
+//! timeouts and waiting. It knows Terraform, not AWS: the provider's own context type comes in
+//! through [`ProviderConfig`], the way the resources come in through [`ProviderCore::new`].
 
 pub mod plan;
 pub mod provider;
@@ -8,5 +9,5 @@ pub mod timeouts;
 pub mod validate;
 pub mod wait;
 
-pub use provider::ProviderCore;
-pub use resource::{Ctx, DataSource, Failed, PlanRequest, Resource};
+pub use provider::{ApplyInput, PlanInput, ProviderCore};
+pub use resource::{Context, DataSource, Failed, PlanRequest, ProviderConfig, Resource, Stop};

@@ -1,21 +1,40 @@
 //! The provider core: the registry of resources and data sources, the provider configuration, and
-//! one method per plugin RPC, in protocol-neutral terms (values, not msgpack).
+//! one method per plugin RPC, in protocol-neutral terms (values, not msgpack). The protocol layer
+//! looks a resource type up once ([`ProviderCore::resource`]) and hands the entry to the method.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 
 use tokio::sync::watch;
 
 use super::plan::{plan, reconcile, without_unknowns};
-use super::resource::{Ctx, DataSource, Failed, PlanRequest, Resource};
+use super::resource::{Context, DataSource, Failed, PlanRequest, ProviderConfig, Resource, Stop};
+use super::timeouts;
 use super::validate::run_validators;
-use crate::aws::Aws;
 use crate::tf::{json, AttrPath, Diagnostics, Schema, Type, Value};
 
 pub struct Registered<T: ?Sized> {
     pub imp: Box<T>,
     pub schema: Schema,
     pub ty: Type,
+}
+
+pub type ResourceEntry<C> = Registered<dyn Resource<C>>;
+pub type DataSourceEntry<C> = Registered<dyn DataSource<C>>;
+
+/// PlanResourceChange, decoded.
+pub struct PlanInput<'a> {
+    pub prior: &'a Value,
+    pub proposed: &'a Value,
+    pub config: &'a Value,
+}
+
+/// ApplyResourceChange, decoded.
+pub struct ApplyInput<'a> {
+    pub prior: &'a Value,
+    pub planned: &'a Value,
+    /// The configuration as Terraform sends it with the apply (null for a delete).
+    pub config: &'a Value,
 }
 
 /// What a plan produced.
@@ -25,37 +44,42 @@ pub struct PlanResult {
     pub diags: Diagnostics,
 }
 
-pub struct ProviderCore {
+pub struct ProviderCore<P: ProviderConfig> {
+    config: P,
     pub provider_schema: Schema,
     pub provider_type: Type,
-    pub resources: BTreeMap<&'static str, Registered<dyn Resource>>,
-    pub data_sources: BTreeMap<&'static str, Registered<dyn DataSource>>,
-    configured: RwLock<Option<Ctx>>,
+    pub resources: BTreeMap<&'static str, ResourceEntry<P::Ctx>>,
+    pub data_sources: BTreeMap<&'static str, DataSourceEntry<P::Ctx>>,
+    configured: RwLock<Option<P::Ctx>>,
     stop_tx: watch::Sender<bool>,
 }
 
-impl ProviderCore {
-    pub fn new(resources: Vec<Box<dyn Resource>>, data_sources: Vec<Box<dyn DataSource>>) -> ProviderCore {
-        let provider_schema = crate::config::schema();
+fn register<T: ?Sized>(imp: Box<T>, schema: Schema) -> Registered<T> {
+    let ty = schema.block.implied_type();
+    Registered { imp, schema, ty }
+}
+
+impl<P: ProviderConfig> ProviderCore<P> {
+    pub fn new(config: P, resources: Vec<Box<dyn Resource<P::Ctx>>>, data_sources: Vec<Box<dyn DataSource<P::Ctx>>>) -> ProviderCore<P> {
+        let provider_schema = config.schema();
         let provider_type = provider_schema.block.implied_type();
         let (stop_tx, _) = watch::channel(false);
         ProviderCore {
+            config,
             provider_type,
             provider_schema,
             resources: resources
                 .into_iter()
                 .map(|imp| {
                     let schema = imp.schema();
-                    let ty = schema.block.implied_type();
-                    (imp.type_name(), Registered { imp, schema, ty })
+                    (imp.type_name(), register(imp, schema))
                 })
                 .collect(),
             data_sources: data_sources
                 .into_iter()
                 .map(|imp| {
                     let schema = imp.schema();
-                    let ty = schema.block.implied_type();
-                    (imp.type_name(), Registered { imp, schema, ty })
+                    (imp.type_name(), register(imp, schema))
                 })
                 .collect(),
             configured: RwLock::new(None),
@@ -63,7 +87,7 @@ impl ProviderCore {
         }
     }
 
-    pub fn resource(&self, name: &str) -> Result<&Registered<dyn Resource>, Diagnostics> {
+    pub fn resource(&self, name: &str) -> Result<&ResourceEntry<P::Ctx>, Diagnostics> {
         self.resources.get(name).ok_or_else(|| {
             Diagnostics::of_error(
                 format!("Unknown resource type {name:?}"),
@@ -72,7 +96,7 @@ impl ProviderCore {
         })
     }
 
-    pub fn data_source(&self, name: &str) -> Result<&Registered<dyn DataSource>, Diagnostics> {
+    pub fn data_source(&self, name: &str) -> Result<&DataSourceEntry<P::Ctx>, Diagnostics> {
         self.data_sources.get(name).ok_or_else(|| {
             Diagnostics::of_error(
                 format!("Unknown data source {name:?}"),
@@ -81,7 +105,7 @@ impl ProviderCore {
         })
     }
 
-    fn ctx(&self) -> Result<Ctx, Diagnostics> {
+    fn ctx(&self) -> Result<P::Ctx, Diagnostics> {
         self.configured.read().ok().and_then(|c| c.clone()).ok_or_else(|| {
             Diagnostics::of_error(
                 "Provider not configured",
@@ -93,42 +117,31 @@ impl ProviderCore {
     pub fn validate_provider_config(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
         run_validators(&self.provider_schema.block, config, &AttrPath::default(), &mut diags);
-        crate::config::validate(config, &mut diags);
+        self.config.validate(config, &mut diags);
         diags
     }
 
     pub async fn configure(&self, config: &Value) -> Diagnostics {
-        let mut diags = self.validate_provider_config(config);
+        let diags = self.validate_provider_config(config);
         if diags.has_errors() {
             return diags;
         }
-        let (settings, default_tags) = crate::config::parse(config);
-        match Aws::connect(&settings).await {
-            Ok(aws) => {
-                tracing::debug!(region = %aws.region, "provider configured");
-                let ctx = Ctx { aws: Arc::new(aws), default_tags, stop: self.stop_tx.subscribe() };
+        match self.config.configure(config, Stop(self.stop_tx.subscribe())).await {
+            Ok(ctx) => {
                 if let Ok(mut slot) = self.configured.write() {
                     *slot = Some(ctx);
                 }
+                diags
             }
-            Err(e) => diags.error("Cannot set up the AWS clients", e),
+            Err(d) => d,
         }
-        diags
     }
 
-    pub fn validate_resource(&self, type_name: &str, config: &Value) -> Diagnostics {
-        let r = match self.resource(type_name) {
-            Ok(r) => r,
-            Err(d) => return d,
-        };
+    pub fn validate_resource(&self, r: &ResourceEntry<P::Ctx>, config: &Value) -> Diagnostics {
         check_config(r, config)
     }
 
-    pub fn validate_data_source(&self, type_name: &str, config: &Value) -> Diagnostics {
-        let d = match self.data_source(type_name) {
-            Ok(d) => d,
-            Err(e) => return e,
-        };
+    pub fn validate_data_source(&self, d: &DataSourceEntry<P::Ctx>, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
         run_validators(&d.schema.block, config, &AttrPath::default(), &mut diags);
         d.imp.validate(config, &mut diags);
@@ -136,58 +149,50 @@ impl ProviderCore {
     }
 
     /// Stored JSON state → a value of the current schema (stale attributes dropped, new ones null).
-    pub fn upgrade(&self, type_name: &str, _version: i64, raw_json: &[u8]) -> Result<Value, Diagnostics> {
-        let r = self.resource(type_name)?;
+    pub fn upgrade(&self, r: &ResourceEntry<P::Ctx>, _version: i64, raw_json: &[u8]) -> Result<Value, Diagnostics> {
         json::decode(raw_json, &r.ty).map_err(|e| {
             Diagnostics::of_error(
-                format!("Cannot read the stored state of a {type_name}"),
+                format!("Cannot read the stored state of a {}", r.imp.type_name()),
                 format!("The state file holds a value this provider cannot decode ({e}). Remove the resource from state (`terraform state rm`) and import it again."),
             )
         })
     }
 
-    pub async fn read(&self, type_name: &str, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let r = self.resource(type_name)?;
+    pub async fn read(&self, r: &ResourceEntry<P::Ctx>, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let ctx = self.ctx()?;
         let fresh = r.imp.read(&ctx, state).await?;
         Ok(fresh.map(|mut v| {
-            // Settings that live only in Terraform (not in AWS) carry over from the prior state.
-            if r.schema.block.blocks.iter().any(|b| b.name == "timeouts") {
-                v.set("timeouts", state.get("timeouts").clone());
-            }
+            timeouts::carry_over(&r.schema.block, state, &mut v);
             without_unknowns(&v)
         }))
     }
 
-    pub async fn plan(&self, type_name: &str, prior: &Value, proposed: &Value, config: &Value) -> Result<PlanResult, Diagnostics> {
-        let r = self.resource(type_name)?;
+    pub async fn plan(&self, r: &ResourceEntry<P::Ctx>, req: PlanInput<'_>) -> Result<PlanResult, Diagnostics> {
         let ctx = self.ctx().ok();
-        let default_tags = ctx.as_ref().map(|c| c.default_tags.clone()).unwrap_or_default();
-        let p = plan(&r.schema.block, prior, proposed, config, &default_tags);
+        let no_tags = BTreeMap::new();
+        let default_tags = ctx.as_ref().map(|c| c.default_tags()).unwrap_or(&no_tags);
+        let p = plan(&r.schema.block, req.prior, req.proposed, req.config, default_tags);
         let mut planned = p.value;
         let mut diags = Diagnostics::new();
-        if !config.is_null() {
+        if !req.config.is_null() {
             // `terraform validate` saw unknowns where the plan may now have values (variables,
             // other resources' known attributes): check again, so mistakes surface at plan time.
-            diags.extend(check_config(r, config));
+            diags.extend(check_config(r, req.config));
             if diags.has_errors() {
-                return Ok(PlanResult { planned: proposed.clone(), requires_replace: Vec::new(), diags });
+                return Ok(PlanResult { planned: req.proposed.clone(), requires_replace: Vec::new(), diags });
             }
         }
         if !planned.is_null() {
-            let req = PlanRequest { prior, config, create: p.create, replace: !p.requires_replace.is_empty() };
-            r.imp.modify_plan(ctx.as_ref(), &req, &mut planned, &mut diags).await;
+            let preq = PlanRequest { prior: req.prior, config: req.config, create: p.create, replace: !p.requires_replace.is_empty() };
+            r.imp.modify_plan(ctx.as_ref(), &preq, &mut planned, &mut diags).await;
         }
         Ok(PlanResult { planned, requires_replace: p.requires_replace, diags })
     }
 
     /// Returns the new state (null after a delete) and diagnostics. On failure after AWS created
     /// something, the state holds what exists.
-    pub async fn apply(&self, type_name: &str, prior: &Value, planned: &Value) -> (Value, Diagnostics) {
-        let r = match self.resource(type_name) {
-            Ok(r) => r,
-            Err(d) => return (prior.clone(), d),
-        };
+    pub async fn apply(&self, r: &ResourceEntry<P::Ctx>, req: ApplyInput<'_>) -> (Value, Diagnostics) {
+        let (prior, planned) = (req.prior, req.planned);
         let ctx = match self.ctx() {
             Ok(c) => c,
             Err(d) => return (prior.clone(), d),
@@ -198,16 +203,15 @@ impl ProviderCore {
                 Err(d) => (prior.clone(), d),
             };
         }
-        // Values unknown during planning are known now: the same checks, before any AWS call.
-        let invalid = check_config(r, planned);
+        // Values unknown during planning are known now: the same checks on the configuration,
+        // before any AWS call.
+        let invalid = check_config(r, req.config);
         if invalid.has_errors() {
             return (prior.clone(), invalid);
         }
         let result = if prior.is_null() { r.imp.create(&ctx, planned).await } else { r.imp.update(&ctx, prior, planned).await };
         let keep_timeouts = |mut v: Value| {
-            if r.schema.block.blocks.iter().any(|b| b.name == "timeouts") {
-                v.set("timeouts", planned.get("timeouts").clone());
-            }
+            timeouts::carry_over(&r.schema.block, planned, &mut v);
             v
         };
         match result {
@@ -223,14 +227,12 @@ impl ProviderCore {
         }
     }
 
-    pub async fn import(&self, type_name: &str, id: &str) -> Result<Value, Diagnostics> {
-        let r = self.resource(type_name)?;
+    pub async fn import(&self, r: &ResourceEntry<P::Ctx>, id: &str) -> Result<Value, Diagnostics> {
         let ctx = self.ctx()?;
         r.imp.import(&ctx, id).await.map(|v| without_unknowns(&v))
     }
 
-    pub async fn read_data_source(&self, type_name: &str, config: &Value) -> Result<Value, Diagnostics> {
-        let d = self.data_source(type_name)?;
+    pub async fn read_data_source(&self, d: &DataSourceEntry<P::Ctx>, config: &Value) -> Result<Value, Diagnostics> {
         let ctx = self.ctx()?;
         d.imp.read(&ctx, config).await.map(|v| without_unknowns(&v))
     }
@@ -243,7 +245,7 @@ impl ProviderCore {
 }
 
 /// The attribute validators and the resource's own plan-time checks, on whatever is known.
-fn check_config(r: &Registered<dyn Resource>, config: &Value) -> Diagnostics {
+fn check_config<C: Context>(r: &ResourceEntry<C>, config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     run_validators(&r.schema.block, config, &AttrPath::default(), &mut diags);
     r.imp.validate(config, &mut diags);

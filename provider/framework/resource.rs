@@ -1,32 +1,57 @@
-//! What a resource or data source implements. Everything protocol-shaped (msgpack, planning rules,
-//! state upgrades, timeouts block bookkeeping) is done by the framework around these calls.
+//! What a provider, a resource or a data source implements. Everything protocol-shaped (msgpack,
+//! planning rules, state upgrades, timeouts block bookkeeping) is done by the framework around
+//! these calls.
+//!
+//! The framework knows Terraform, not AWS: what a call gets besides its values is the provider's
+//! own context type `C` (built by [`ProviderConfig::configure`]), of which the framework only needs
+//! the default tags (for `tags_all`) and the stop signal (for waits).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
 
+use async_trait::async_trait;
 use tokio::sync::watch;
 
-use crate::aws::Aws;
 use crate::tf::{Diagnostics, Schema, Value};
 
-/// What a resource call gets besides its values: AWS clients, provider-wide settings, and the
-/// signal that Terraform asked the provider to stop (waits end early on it).
-#[derive(Clone)]
-pub struct Ctx {
-    pub aws: Arc<Aws>,
-    pub default_tags: BTreeMap<String, String>,
-    pub stop: watch::Receiver<bool>,
+/// Set when Terraform asks the provider to stop (StopProvider): waits and calls in progress end.
+#[derive(Clone, Debug)]
+pub struct Stop(pub watch::Receiver<bool>);
+
+impl Stop {
+    pub fn is_set(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once the stop signal is set (never, if the sender is gone without setting it).
+    pub async fn wait(&self) {
+        let mut rx = self.0.clone();
+        if rx.wait_for(|s| *s).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// A new signal and the sender that sets it.
+    pub fn channel() -> (Stop, watch::Sender<bool>) {
+        let (tx, rx) = watch::channel(false);
+        (Stop(rx), tx)
+    }
 }
 
-impl Ctx {
-    /// The duration set in the resource's `timeouts` block for `operation`, or `default`.
-    pub fn timeout(&self, state: &Value, operation: &str, default: Duration) -> Duration {
-        super::timeouts::from_state(state, operation).unwrap_or(default)
-    }
-    pub fn stopped(&self) -> bool {
-        *self.stop.borrow()
-    }
+/// What the framework needs of the provider's context.
+pub trait Context: Clone + Send + Sync + 'static {
+    /// The provider's `default_tags`, merged into every `tags_all` at plan time.
+    fn default_tags(&self) -> &BTreeMap<String, String>;
+    fn stop(&self) -> &Stop;
+}
+
+/// The `provider "..." {}` block: its schema, its checks, and what configuring it produces.
+#[async_trait]
+pub trait ProviderConfig: Send + Sync + 'static {
+    type Ctx: Context;
+    fn schema(&self) -> Schema;
+    /// Checks that need the whole block (attribute validators have run already).
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn configure(&self, config: &Value, stop: Stop) -> Result<Self::Ctx, Diagnostics>;
 }
 
 /// A failed create/update: the diagnostics, and the object as far as it exists in AWS, so that
@@ -58,8 +83,8 @@ pub struct PlanRequest<'a> {
     pub replace: bool,
 }
 
-#[tonic::async_trait]
-pub trait Resource: Send + Sync + 'static {
+#[async_trait]
+pub trait Resource<C: Context>: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
 
@@ -70,21 +95,21 @@ pub trait Resource: Send + Sync + 'static {
     /// Resource-specific planning after the generic rules (which already handled defaults,
     /// forces-replacement and unknown computed values). `ctx` is absent when the provider is not
     /// configured with known values.
-    async fn modify_plan(&self, _ctx: Option<&Ctx>, _req: &PlanRequest<'_>, _planned: &mut Value, _diags: &mut Diagnostics) {}
+    async fn modify_plan(&self, _ctx: Option<&C>, _req: &PlanRequest<'_>, _planned: &mut Value, _diags: &mut Diagnostics) {}
 
-    async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, Failed>;
+    async fn create(&self, ctx: &C, planned: &Value) -> Result<Value, Failed>;
     /// `Ok(None)` means the object no longer exists.
-    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics>;
-    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> Result<Value, Failed>;
-    async fn delete(&self, ctx: &Ctx, prior: &Value) -> Result<(), Diagnostics>;
+    async fn read(&self, ctx: &C, state: &Value) -> Result<Option<Value>, Diagnostics>;
+    async fn update(&self, ctx: &C, prior: &Value, planned: &Value) -> Result<Value, Failed>;
+    async fn delete(&self, ctx: &C, prior: &Value) -> Result<(), Diagnostics>;
     /// The state for `terraform import ADDR ID`; Terraform reads it right after.
-    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics>;
+    async fn import(&self, ctx: &C, id: &str) -> Result<Value, Diagnostics>;
 }
 
-#[tonic::async_trait]
-pub trait DataSource: Send + Sync + 'static {
+#[async_trait]
+pub trait DataSource<C: Context>: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
-    async fn read(&self, ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics>;
+    async fn read(&self, ctx: &C, config: &Value) -> Result<Value, Diagnostics>;
 }

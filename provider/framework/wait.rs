@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::resource::Ctx;
+use super::resource::{Context, Stop};
 use crate::tf::Diagnostics;
 
 /// One look at AWS while waiting.
@@ -15,20 +15,20 @@ pub enum Poll<T> {
     Pending(String),
 }
 
-pub struct Wait<'a> {
-    ctx: &'a Ctx,
+pub struct Wait {
+    stop: Stop,
     what: String,
     timeout: Duration,
     first_delay: Duration,
     max_delay: Duration,
 }
 
-impl<'a> Wait<'a> {
+impl Wait {
     /// `what` completes "waiting for …", e.g. "container instance i-0abc to be ACTIVE".
-    pub fn new(ctx: &'a Ctx, what: impl Into<String>, timeout: Duration) -> Wait<'a> {
-        Wait { ctx, what: what.into(), timeout, first_delay: Duration::from_secs(1), max_delay: Duration::from_secs(10) }
+    pub fn new(ctx: &impl Context, what: impl Into<String>, timeout: Duration) -> Wait {
+        Wait { stop: ctx.stop().clone(), what: what.into(), timeout, first_delay: Duration::from_secs(1), max_delay: Duration::from_secs(10) }
     }
-    pub fn delays(mut self, first: Duration, max: Duration) -> Wait<'a> {
+    pub fn delays(mut self, first: Duration, max: Duration) -> Wait {
         self.first_delay = first;
         self.max_delay = max;
         self
@@ -43,7 +43,6 @@ impl<'a> Wait<'a> {
         let mut delay = self.first_delay;
         let mut last = String::new();
         let mut last_logged = Instant::now();
-        let mut stop = self.ctx.stop.clone();
         loop {
             match poll().await? {
                 Poll::Done(v) => {
@@ -75,7 +74,7 @@ impl<'a> Wait<'a> {
             let sleep = jitter(delay).min(self.timeout - elapsed);
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
-                _ = stop.wait_for(|s| *s) => {
+                _ = self.stop.wait() => {
                     return Err(Diagnostics::of_error(
                         format!("Interrupted while waiting for {}", self.what),
                         format!("Terraform asked the provider to stop. Last status from AWS: {last}"),
@@ -108,11 +107,21 @@ pub fn human(d: Duration) -> String {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
-    use std::sync::Arc;
 
-    fn ctx() -> (Ctx, tokio::sync::watch::Sender<bool>) {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        (Ctx { aws: Arc::new(crate::aws::Aws::unconfigured_for_tests()), default_tags: Default::default(), stop: rx }, tx)
+    #[derive(Clone)]
+    struct TestCtx(Stop, std::collections::BTreeMap<String, String>);
+    impl Context for TestCtx {
+        fn default_tags(&self) -> &std::collections::BTreeMap<String, String> {
+            &self.1
+        }
+        fn stop(&self) -> &Stop {
+            &self.0
+        }
+    }
+
+    fn ctx() -> (TestCtx, tokio::sync::watch::Sender<bool>) {
+        let (stop, tx) = Stop::channel();
+        (TestCtx(stop, Default::default()), tx)
     }
 
     #[tokio::test]

@@ -129,7 +129,11 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 async fn serve(version: u32, client_cert: Option<String>) -> Result<(), String> {
-    let core = Arc::new(ProviderCore::new(crate::resources::all_resources(), crate::resources::all_data_sources()));
+    let core = Arc::new(ProviderCore::new(
+        crate::resources::provider_block::AwsEcsProvider,
+        crate::resources::all_resources(),
+        crate::resources::all_data_sources(),
+    ));
     let v6 = Arc::new(V6::new(core));
     let (shutdown, shutdown_rx) = watch::channel(false);
     let router: Router = tonic::transport::Server::builder()

@@ -14,13 +14,14 @@ use super::proto::tfplugin5 as pb5;
 use super::proto::tfplugin5::provider_server::Provider as ProviderV5;
 use super::proto::tfplugin6::provider_server::Provider as ProviderV6;
 use super::v6::V6;
+use crate::framework::ProviderConfig;
 
-pub struct V5 {
-    v6: Arc<V6>,
+pub struct V5<P: ProviderConfig> {
+    v6: Arc<V6<P>>,
 }
 
-impl V5 {
-    pub fn new(v6: Arc<V6>) -> V5 {
+impl<P: ProviderConfig> V5<P> {
+    pub fn new(v6: Arc<V6<P>>) -> V5<P> {
         V5 { v6 }
     }
 }
@@ -47,7 +48,7 @@ where
 type Rpc<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
-impl ProviderV5 for V5 {
+impl<P: ProviderConfig> ProviderV5 for V5<P> {
     async fn get_schema(&self, r: Request<pb5::get_provider_schema::Request>) -> Rpc<pb5::get_provider_schema::Response> {
         relay(r, |r| self.v6.get_provider_schema(r)).await
     }

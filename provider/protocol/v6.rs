@@ -7,17 +7,17 @@ use tonic::{Request, Response, Status};
 use super::convert::{decode, diagnostics, encode, path, schema};
 use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server::Provider;
-use crate::framework::ProviderCore;
+use crate::framework::{ApplyInput, PlanInput, ProviderConfig, ProviderCore};
 use crate::tf::Diagnostics;
 
-pub struct V6 {
-    core: Arc<ProviderCore>,
+pub struct V6<P: ProviderConfig> {
+    core: Arc<ProviderCore<P>>,
     /// Built once: Terraform asks for it at the start of every provider process.
     schema: pb::get_provider_schema::Response,
 }
 
-impl V6 {
-    pub fn new(core: Arc<ProviderCore>) -> V6 {
+impl<P: ProviderConfig> V6<P> {
+    pub fn new(core: Arc<ProviderCore<P>>) -> V6<P> {
         let schema = pb::get_provider_schema::Response {
             provider: Some(schema(&core.provider_schema)),
             resource_schemas: core.resources.iter().map(|(n, r)| (n.to_string(), schema(&r.schema))).collect(),
@@ -32,7 +32,7 @@ impl V6 {
 type Rpc<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
-impl Provider for V6 {
+impl<P: ProviderConfig> Provider for V6<P> {
     async fn get_provider_schema(&self, _: Request<pb::get_provider_schema::Request>) -> Rpc<pb::get_provider_schema::Response> {
         Ok(Response::new(self.schema.clone()))
     }
@@ -58,7 +58,7 @@ impl Provider for V6 {
         let diags = (|| {
             let r = self.core.resource(&req.type_name)?;
             let cfg = decode(req.config.as_ref(), &r.ty, "resource configuration")?;
-            Ok::<_, Diagnostics>(self.core.validate_resource(&req.type_name, &cfg))
+            Ok::<_, Diagnostics>(self.core.validate_resource(r, &cfg))
         })()
         .unwrap_or_else(|d| d);
         Ok(Response::new(pb::validate_resource_config::Response { diagnostics: diagnostics(&diags) }))
@@ -72,7 +72,7 @@ impl Provider for V6 {
         let diags = (|| {
             let d = self.core.data_source(&req.type_name)?;
             let cfg = decode(req.config.as_ref(), &d.ty, "data source configuration")?;
-            Ok::<_, Diagnostics>(self.core.validate_data_source(&req.type_name, &cfg))
+            Ok::<_, Diagnostics>(self.core.validate_data_source(d, &cfg))
         })()
         .unwrap_or_else(|d| d);
         Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics(&diags) }))
@@ -92,7 +92,7 @@ impl Provider for V6 {
                     "The state holds this resource in the legacy flatmap form. Remove it from state and import it again.",
                 ));
             }
-            let v = self.core.upgrade(&req.type_name, req.version, raw)?;
+            let v = self.core.upgrade(r, req.version, raw)?;
             Ok((v, r))
         })();
         Ok(Response::new(match res {
@@ -117,7 +117,7 @@ impl Provider for V6 {
         let res = async {
             let r = self.core.resource(&req.type_name)?;
             let state = decode(req.current_state.as_ref(), &r.ty, "current state")?;
-            let fresh = self.core.read(&req.type_name, &state).await?;
+            let fresh = self.core.read(r, &state).await?;
             Ok::<_, Diagnostics>(encode(&fresh.unwrap_or(crate::tf::Value::Null), &r.ty))
         }
         .await;
@@ -139,7 +139,7 @@ impl Provider for V6 {
             let prior = decode(req.prior_state.as_ref(), &r.ty, "prior state")?;
             let proposed = decode(req.proposed_new_state.as_ref(), &r.ty, "proposed new state")?;
             let config = decode(req.config.as_ref(), &r.ty, "configuration")?;
-            let p = self.core.plan(&req.type_name, &prior, &proposed, &config).await?;
+            let p = self.core.plan(r, PlanInput { prior: &prior, proposed: &proposed, config: &config }).await?;
             Ok::<_, Diagnostics>((encode(&p.planned, &r.ty), p.requires_replace.iter().map(path).collect(), p.diags))
         }
         .await;
@@ -169,7 +169,8 @@ impl Provider for V6 {
             let r = self.core.resource(&req.type_name)?;
             let prior = decode(req.prior_state.as_ref(), &r.ty, "prior state")?;
             let planned = decode(req.planned_state.as_ref(), &r.ty, "planned state")?;
-            let (state, diags) = self.core.apply(&req.type_name, &prior, &planned).await;
+            let config = decode(req.config.as_ref(), &r.ty, "configuration")?;
+            let (state, diags) = self.core.apply(r, ApplyInput { prior: &prior, planned: &planned, config: &config }).await;
             Ok::<_, Diagnostics>((encode(&state, &r.ty), diags))
         }
         .await;
@@ -189,7 +190,7 @@ impl Provider for V6 {
         tracing::debug!(resource = %req.type_name, id = %req.id, "ImportResourceState");
         let res = async {
             let r = self.core.resource(&req.type_name)?;
-            let v = self.core.import(&req.type_name, &req.id).await?;
+            let v = self.core.import(r, &req.id).await?;
             Ok::<_, Diagnostics>(encode(&v, &r.ty))
         }
         .await;
@@ -212,7 +213,7 @@ impl Provider for V6 {
         let res = async {
             let d = self.core.data_source(&req.type_name)?;
             let cfg = decode(req.config.as_ref(), &d.ty, "data source configuration")?;
-            let v = self.core.read_data_source(&req.type_name, &cfg).await?;
+            let v = self.core.read_data_source(d, &cfg).await?;
             Ok::<_, Diagnostics>(encode(&v, &d.ty))
         }
         .await;

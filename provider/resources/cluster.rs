@@ -1,14 +1,18 @@
 //! `awsecs_cluster`: an ECS cluster, the logical group the container instances join and the
 //! services and tasks run in.
 
+use async_trait::async_trait;
 use std::collections::BTreeMap;
 
-use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingName};
+use aws_sdk_ecs::types::{Cluster, ClusterSetting, ClusterSettingName, DesiredStatus};
 
-use super::tags;
-use crate::aws::errors::describe;
-use crate::framework::validate::ecs_name;
-use crate::framework::{Ctx, Failed, Resource};
+use super::tags::{self, Tagged};
+use crate::aws::errors::{describe, AwsError};
+use crate::aws::find::ecs::TaskFilter;
+use crate::aws::tags as aws_tags;
+use crate::resources::names::ecs_name;
+use crate::framework::{Failed, Resource};
+use crate::resources::Ctx;
 use crate::tf::{Attribute, Block, Diagnostics, Schema, Type, Value};
 
 pub struct ClusterResource;
@@ -58,9 +62,7 @@ fn insights_setting(on: bool) -> ClusterSetting {
 /// The resource value for a cluster AWS described. `prior` supplies what AWS does not keep apart
 /// (which tags came from the configuration rather than default_tags).
 fn to_state(c: &Cluster, prior: &Value, default_tags: &BTreeMap<String, String>) -> Value {
-    let aws_tags: BTreeMap<String, String> =
-        c.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect();
-    let (tags, tags_all) = tags::split(&aws_tags, default_tags, prior.get("tags"));
+    let (tags, tags_all) = tags::split(&aws_tags::from_ecs(c.tags()), default_tags, prior.get("tags"));
     let insights = c
         .settings()
         .iter()
@@ -83,65 +85,36 @@ fn to_state(c: &Cluster, prior: &Value, default_tags: &BTreeMap<String, String>)
     ])
 }
 
-/// The ACTIVE cluster `id` (name or ARN) names, or None when it is missing or deleted.
-async fn describe_cluster(ctx: &Ctx, id: &str) -> Result<Option<Cluster>, Diagnostics> {
-    let out = ctx
-        .aws
-        .ecs
-        .describe_clusters()
-        .clusters(id)
-        .include(ClusterField::Tags)
-        .include(ClusterField::Settings)
-        .send()
-        .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS cluster {id:?}"), describe(&e)))?;
-    Ok(out.clusters().iter().find(|c| c.status() != Some("INACTIVE")).cloned())
+/// The cluster `id` (name or ARN) names, or None when it is missing or deleted.
+async fn find(ctx: &Ctx, id: &str) -> Result<Option<Cluster>, Diagnostics> {
+    ctx.aws.find_cluster(id).await.map_err(|e| Diagnostics::of_error(format!("Cannot read ECS cluster {id:?}"), e.to_string()))
 }
 
 impl ClusterResource {
     /// What still lives in the cluster: AWS refuses to delete a cluster that holds any of it.
     async fn blockers(&self, ctx: &Ctx, arn: &str) -> Result<Vec<String>, Diagnostics> {
-        let ecs = &ctx.aws.ecs;
-        let fail = |what: &str, e: String| Diagnostics::of_error(format!("Cannot list the {what} of ECS cluster {arn}"), e);
-        let instances =
-            ecs.list_container_instances().cluster(arn).send().await.map_err(|e| fail("container instances", describe(&e)))?;
-        let services = ecs.list_services().cluster(arn).send().await.map_err(|e| fail("services", describe(&e)))?;
+        let aws = &ctx.aws;
+        let fail = |what: &str, e: AwsError| Diagnostics::of_error(format!("Cannot list the {what} of ECS cluster {arn}"), e.to_string());
+        let instances = aws.list_container_instance_arns(arn, None).await.map_err(|e| fail("container instances", e))?;
+        let services = aws.list_service_arns(arn).await.map_err(|e| fail("services", e))?;
         // Stopped tasks do not block a delete; AWS lists RUNNING ones by default, moto lists all.
-        let tasks = ecs
-            .list_tasks()
-            .cluster(arn)
-            .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
-            .send()
-            .await.map_err(|e| fail("tasks", describe(&e)))?;
+        let running = TaskFilter { desired_status: Some(DesiredStatus::Running), ..TaskFilter::default() };
+        let tasks = aws.list_task_arns(arn, running).await.map_err(|e| fail("tasks", e))?;
 
-        let mut out = Vec::new();
-        for ci in instances.container_instance_arns() {
-            out.push(format!("container instance {ci}"));
-        }
+        let mut out: Vec<String> = instances.iter().map(|ci| format!("container instance {ci}")).collect();
         // ListServices may still list services that were just deleted (INACTIVE): ask for their status.
-        for chunk in services.service_arns().chunks(10) {
-            let described = ecs
-                .describe_services()
-                .cluster(arn)
-                .set_services(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| fail("services", describe(&e)))?;
-            for s in described.services() {
-                if s.status() != Some("INACTIVE") {
-                    out.push(format!("service {} ({})", s.service_name().unwrap_or("?"), s.status().unwrap_or("?")));
-                }
+        for s in aws.describe_services(arn, &services).await.map_err(|e| fail("services", e))? {
+            if s.status() != Some("INACTIVE") {
+                out.push(format!("service {} ({})", s.service_name().unwrap_or("?"), s.status().unwrap_or("?")));
             }
         }
-        for t in tasks.task_arns() {
-            out.push(format!("task {t}"));
-        }
+        out.extend(tasks.iter().map(|t| format!("task {t}")));
         Ok(out)
     }
 }
 
-#[tonic::async_trait]
-impl Resource for ClusterResource {
+#[async_trait]
+impl Resource<Ctx> for ClusterResource {
     fn type_name(&self) -> &'static str {
         "awsecs_cluster"
     }
@@ -184,12 +157,12 @@ impl Resource for ClusterResource {
             .create_cluster()
             .cluster_name(&cfg.name)
             .set_settings(cfg.container_insights.map(|on| vec![insights_setting(on)]))
-            .set_tags(tags::ecs_tags(&cfg.tags_all))
+            .set_tags(aws_tags::to_ecs(&cfg.tags_all))
             .send()
             .await
             .map_err(|e| Diagnostics::of_error(format!("Cannot create ECS cluster {:?}", cfg.name), describe(&e)))?;
         let arn = out.cluster().and_then(|c| c.cluster_arn()).unwrap_or(&cfg.name).to_string();
-        match describe_cluster(ctx, &arn).await {
+        match find(ctx, &arn).await {
             Ok(Some(c)) => Ok(to_state(&c, planned, &ctx.default_tags)),
             Ok(None) => Err(Diagnostics::of_error(
                 format!("ECS cluster {:?} disappeared right after it was created", cfg.name),
@@ -201,32 +174,8 @@ impl Resource for ClusterResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let id = state.get("arn").as_str().or(state.get("name").as_str()).unwrap_or_default().to_string();
-        let ecs = &ctx.aws.ecs;
-        // Refreshes of many clusters arrive together: one DescribeClusters answers up to 100.
-        let found = ctx
-            .aws
-            .clusters
-            .get("", &id, |ids| async move {
-                let out = ecs
-                    .describe_clusters()
-                    .set_clusters(Some(ids))
-                    .include(ClusterField::Tags)
-                    .include(ClusterField::Settings)
-                    .send()
-                    .await
-                    .map_err(|e| describe(&e))?;
-                let mut by_id = std::collections::HashMap::new();
-                for c in out.clusters().iter().filter(|c| c.status() != Some("INACTIVE")) {
-                    for k in [c.cluster_arn(), c.cluster_name()].into_iter().flatten() {
-                        by_id.insert(k.to_string(), c.clone());
-                    }
-                }
-                Ok(by_id)
-            })
-            .await
-            .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS cluster {id:?}"), e))?;
-        Ok(found.map(|c| to_state(&c, state, &ctx.default_tags)))
+        let id = state.get("arn").as_str().or(state.get("name").as_str()).unwrap_or_default();
+        Ok(find(ctx, id).await?.map(|c| to_state(&c, state, &ctx.default_tags)))
     }
 
     async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> Result<Value, Failed> {
@@ -244,8 +193,8 @@ impl Resource for ClusterResource {
                     .map_err(|e| Diagnostics::of_error(format!("Cannot change Container Insights of ECS cluster {:?}", cfg.name), describe(&e)))?;
             }
         }
-        tags::update_ecs_tags(ctx, &arn, prior.get("tags_all"), planned.get("tags_all"), &format!("ECS cluster {:?}", cfg.name)).await?;
-        match describe_cluster(ctx, &arn).await? {
+        tags::update(ctx, Tagged::Ecs(&arn), prior.get("tags_all"), planned.get("tags_all"), &format!("ECS cluster {:?}", cfg.name)).await?;
+        match find(ctx, &arn).await? {
             Some(c) => Ok(to_state(&c, planned, &ctx.default_tags)),
             None => Err(Diagnostics::of_error(
                 format!("ECS cluster {:?} was deleted while it was being updated", cfg.name),
@@ -258,7 +207,7 @@ impl Resource for ClusterResource {
     async fn delete(&self, ctx: &Ctx, prior: &Value) -> Result<(), Diagnostics> {
         let arn = prior.get("arn").as_str().unwrap_or_default().to_string();
         let name = prior.get("name").as_str().unwrap_or(&arn).to_string();
-        if describe_cluster(ctx, &arn).await?.is_none() {
+        if find(ctx, &arn).await?.is_none() {
             return Ok(());
         }
         let blockers = self.blockers(ctx, &arn).await?;
@@ -274,13 +223,13 @@ impl Resource for ClusterResource {
         tracing::info!(cluster = %name, "deleting ECS cluster");
         match ctx.aws.ecs.delete_cluster().cluster(&arn).send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => Ok(()),
+            Err(e) if AwsError::from_sdk(&e).has_code("ClusterNotFoundException") => Ok(()),
             Err(e) => Err(Diagnostics::of_error(format!("Cannot delete ECS cluster {name:?}"), describe(&e))),
         }
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
-        match describe_cluster(ctx, id).await? {
+        match find(ctx, id).await? {
             Some(c) => Ok(to_state(&c, &Value::Null, &ctx.default_tags)),
             None => Err(Diagnostics::of_error(
                 format!("Cannot import ECS cluster {id:?}: it does not exist"),

@@ -3,23 +3,28 @@
 //! Terraform is concerned, once ECS lists it ACTIVE with its agent connected; destroying it drains
 //! it, deregisters it and terminates the EC2 instance.
 
-use std::collections::{BTreeMap, HashMap};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{
-    BlockDeviceMapping, EbsBlockDevice, Filter, IamInstanceProfileSpecification, Instance, InstanceNetworkInterfaceSpecification,
+    BlockDeviceMapping, EbsBlockDevice, IamInstanceProfileSpecification, Instance, InstanceNetworkInterfaceSpecification,
     InstanceStateName, InstanceType, ResourceType, TagSpecification, VolumeType,
 };
-use aws_sdk_ecs::types::{ContainerInstance, ContainerInstanceStatus};
+use aws_sdk_ecs::types::{ContainerInstance, ContainerInstanceStatus, DesiredStatus};
 use base64::Engine as _;
 
 use super::ecs_optimized_ami;
-use super::tags;
-use crate::aws::errors::describe;
-use crate::framework::validate::{ecs_name, int_between};
+use super::tags::{self, Tagged};
+use crate::aws::errors::{describe, AwsError};
+use crate::aws::find::ecs::TaskFilter;
+use crate::aws::tags as aws_tags;
+use crate::resources::names::ecs_name;
+use crate::framework::validate::int_between;
 use crate::framework::wait::{Poll, Wait};
-use crate::framework::{Ctx, Failed, PlanRequest, Resource};
-use crate::tf::schema::timeouts_block;
+use crate::framework::{Failed, PlanRequest, Resource};
+use crate::resources::Ctx;
+use crate::framework::timeouts::timeouts_block;
 use crate::tf::{AttrPath, Attribute, Block, Diagnostics, Schema, Type, Value};
 
 pub struct ContainerInstanceResource;
@@ -159,9 +164,7 @@ fn instance_state(i: &Instance) -> Option<&InstanceStateName> {
 /// back the way they were written (user data extra, profile, public IP choice, volume size) and the
 /// split between configured and default tags.
 fn to_state(prior: &Value, i: &Instance, ci: Option<&ContainerInstance>, default_tags: &BTreeMap<String, String>) -> Value {
-    let aws_tags: BTreeMap<String, String> =
-        i.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect();
-    let (tags, tags_all) = tags::split(&aws_tags, default_tags, prior.get("tags"));
+    let (tags, tags_all) = tags::split(&aws_tags::from_ec2(i.tags()), default_tags, prior.get("tags"));
     let instance_id = i.instance_id().unwrap_or_default().to_string();
     let ci_arn = ci.and_then(|c| c.container_instance_arn()).map(str::to_string);
     let keep = |k: &str| prior.get(k).clone();
@@ -210,156 +213,69 @@ fn partial_state(planned: &Value, instance_id: &str) -> Value {
     v
 }
 
-/// The EC2 instance, or None when EC2 no longer knows it. A filter (not InstanceIds) so that a
-/// missing id is an empty answer, not an error for the whole batch.
-async fn get_instance(ctx: &Ctx, id: &str) -> Result<Option<Instance>, Diagnostics> {
-    let ec2 = &ctx.aws.ec2;
-    ctx.aws
-        .ec2_instances
-        .get("", id, |ids| async move {
-            let out = ec2
-                .describe_instances()
-                .filters(Filter::builder().name("instance-id").set_values(Some(ids)).build())
-                .send()
-                .await
-                .map_err(|e| describe(&e))?;
-            Ok(out
-                .reservations()
-                .iter()
-                .flat_map(|r| r.instances())
-                .filter_map(|i| Some((i.instance_id()?.to_string(), i.clone())))
-                .collect::<HashMap<_, _>>())
-        })
-        .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read EC2 instance {id}"), e))
+fn read_failed(what: String) -> impl FnOnce(AwsError) -> Diagnostics {
+    move |e| Diagnostics::of_error(format!("Cannot read {what}"), e.to_string())
 }
 
-/// The container instance `arn` of `cluster`, batched with the other reads of that cluster. None
-/// when ECS reports it missing, or the cluster is gone.
+/// The EC2 instance, or None when EC2 no longer knows it.
+async fn get_instance(ctx: &Ctx, id: &str) -> Result<Option<Instance>, Diagnostics> {
+    ctx.aws.find_instance(id).await.map_err(read_failed(format!("EC2 instance {id}")))
+}
+
+/// The container instance `arn` of `cluster`; None when ECS reports it missing, or the cluster is gone.
 async fn get_container_instance(ctx: &Ctx, cluster: &str, arn: &str) -> Result<Option<ContainerInstance>, Diagnostics> {
-    let ecs = &ctx.aws.ecs;
-    let cluster_owned = cluster.to_string();
-    ctx.aws
-        .container_instances
-        .get(cluster, arn, |ids| {
-            let cluster = cluster_owned.clone();
-            async move {
-                let out = match ecs.describe_container_instances().cluster(&cluster).set_container_instances(Some(ids)).send().await {
-                    Ok(o) => o,
-                    Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => return Ok(HashMap::new()),
-                    Err(e) => return Err(describe(&e)),
-                };
-                Ok(out
-                    .container_instances()
-                    .iter()
-                    .filter_map(|c| Some((c.container_instance_arn()?.to_string(), c.clone())))
-                    .collect::<HashMap<_, _>>())
-            }
-        })
-        .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read container instance {arn} of ECS cluster {cluster:?}"), e))
+    ctx.aws.find_container_instance(cluster, arn).await.map_err(read_failed(format!("container instance {arn} of ECS cluster {cluster:?}")))
 }
 
 /// The container instance of EC2 instance `instance_id` in `cluster`, whatever its status.
 async fn find_by_instance(ctx: &Ctx, cluster: &str, instance_id: &str) -> Result<Option<ContainerInstance>, Diagnostics> {
-    let ecs = &ctx.aws.ecs;
-    let fail = |e: String| Diagnostics::of_error(format!("Cannot list the container instances of ECS cluster {cluster:?}"), e);
-    let mut arns = Vec::new();
-    let mut token = None;
-    loop {
-        let out = ecs
-            .list_container_instances()
-            .cluster(cluster)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| fail(describe(&e)))?;
-        arns.extend(out.container_instance_arns().iter().cloned());
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
-    // (Describing in a cluster that never had an instance fails in some emulators: skip when empty.)
-    for chunk in arns.chunks(100) {
-        let out = ecs
-            .describe_container_instances()
-            .cluster(cluster)
-            .set_container_instances(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|e| fail(describe(&e)))?;
-        if let Some(ci) = out.container_instances().iter().find(|c| c.ec2_instance_id() == Some(instance_id)) {
-            return Ok(Some(ci.clone()));
-        }
-    }
-    Ok(None)
+    ctx.aws
+        .find_container_instance_of_ec2(cluster, instance_id)
+        .await
+        .map_err(read_failed(format!("the container instances of ECS cluster {cluster:?}")))
 }
 
 /// "service:task-id" of the service tasks still running on a container instance (draining moves
 /// them away; tasks started by hand stay until the instance goes).
 async fn service_tasks_on(ctx: &Ctx, cluster: &str, arn: &str) -> Result<Vec<String>, Diagnostics> {
-    let ecs = &ctx.aws.ecs;
-    let fail = |e: String| Diagnostics::of_error(format!("Cannot list the tasks on container instance {arn}"), e);
-    let listed = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .container_instance(arn)
-        .desired_status(aws_sdk_ecs::types::DesiredStatus::Running)
-        .send()
-        .await
-        .map_err(|e| fail(describe(&e)))?;
+    let fail = read_failed(format!("the tasks on container instance {arn}"));
+    let filter = TaskFilter { container_instance: Some(arn), desired_status: Some(DesiredStatus::Running), ..TaskFilter::default() };
+    let listed = match ctx.aws.list_task_arns(cluster, filter).await {
+        Ok(l) => l,
+        Err(e) => return Err(fail(e)),
+    };
+    let described = match ctx.aws.describe_tasks(cluster, &listed).await {
+        Ok(d) => d,
+        Err(e) => return Err(fail(e)),
+    };
     let mut out = Vec::new();
-    for chunk in listed.task_arns().chunks(100) {
-        let described =
-            ecs.describe_tasks().cluster(cluster).set_tasks(Some(chunk.to_vec())).send().await.map_err(|e| fail(describe(&e)))?;
-        for t in described.tasks() {
-            let group = t.group().unwrap_or_default();
-            if group.starts_with("service:") && t.last_status() != Some("STOPPED") {
+    for t in described {
+        let group = t.group().unwrap_or_default();
+        if let Some(service) = group.strip_prefix("service:") {
+            if t.last_status() != Some("STOPPED") {
                 let id = t.task_arn().unwrap_or_default().rsplit('/').next().unwrap_or_default();
-                out.push(format!("{}/{id}", &group["service:".len()..]));
+                out.push(format!("{service}/{id}"));
             }
         }
     }
     Ok(out)
 }
 
-/// Size in GiB of the instance's root EBS volume.
+/// Size in GiB of the instance's root EBS volume (None when it cannot be read: it is informational).
 async fn root_volume_size(ctx: &Ctx, i: &Instance) -> Option<i64> {
-    let root = i.root_device_name()?;
-    let vol = i.block_device_mappings().iter().find(|b| b.device_name() == Some(root))?.ebs()?.volume_id()?;
-    let out = ctx.aws.ec2.describe_volumes().volume_ids(vol).send().await.ok()?;
-    out.volumes().first().and_then(|v| v.size()).map(i64::from)
+    ctx.aws.find_root_volume_size(i).await.ok().flatten()
 }
 
-/// Decoded user data of an instance (empty when it has none).
-async fn instance_user_data(ctx: &Ctx, id: &str) -> Result<String, Diagnostics> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_instance_attribute()
-        .instance_id(id)
-        .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
-        .send()
-        .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read the user data of EC2 instance {id}"), describe(&e)))?;
-    let b64 = out.user_data().and_then(|u| u.value()).unwrap_or_default();
-    let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim()).unwrap_or_default();
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+/// Decoded user data of an instance (empty when it has none); None when the instance does not exist.
+async fn instance_user_data(ctx: &Ctx, id: &str) -> Result<Option<String>, Diagnostics> {
+    ctx.aws.find_instance_user_data(id).await.map_err(read_failed(format!("the user data of EC2 instance {id}")))
 }
 
 impl ContainerInstanceResource {
     /// The cluster's name, after checking that it exists and is ACTIVE.
     async fn active_cluster(&self, ctx: &Ctx, cluster: &str) -> Result<String, Diagnostics> {
-        let out = ctx
-            .aws
-            .ecs
-            .describe_clusters()
-            .clusters(cluster)
-            .send()
-            .await
-            .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS cluster {cluster:?}"), describe(&e)))?;
-        match out.clusters().iter().find(|c| c.status() == Some("ACTIVE")).and_then(|c| c.cluster_name()) {
+        let found = ctx.aws.find_cluster(cluster).await.map_err(read_failed(format!("ECS cluster {cluster:?}")))?;
+        match found.as_ref().filter(|c| c.status() == Some("ACTIVE")).and_then(|c| c.cluster_name()) {
             Some(name) => Ok(name.to_string()),
             None => {
                 let mut d = Diagnostics::new();
@@ -379,20 +295,19 @@ impl ContainerInstanceResource {
         if cfg.security_group_ids.is_empty() {
             return Ok(());
         }
-        let ec2 = &ctx.aws.ec2;
-        let subnets = ec2.describe_subnets().subnet_ids(subnet).send().await.map_err(|e| {
+        let at = |attr: &str, summary: String, e: AwsError| {
             let mut d = Diagnostics::new();
-            d.error_at(AttrPath::root("subnet_id"), format!("Cannot read subnet {subnet}"), describe(&e));
+            d.error_at(AttrPath::root(attr), summary, e.to_string());
             d
-        })?;
-        let subnet_vpc = subnets.subnets().first().and_then(|s| s.vpc_id()).unwrap_or_default().to_string();
-        let groups = ec2.describe_security_groups().set_group_ids(Some(cfg.security_group_ids.clone())).send().await.map_err(|e| {
-            let mut d = Diagnostics::new();
-            d.error_at(AttrPath::root("security_group_ids"), "Cannot read the security groups", describe(&e));
-            d
-        })?;
+        };
+        let found = ctx.aws.find_subnet(subnet).await.map_err(|e| at("subnet_id", format!("Cannot read subnet {subnet}"), e))?;
+        let subnet_vpc = found.as_ref().and_then(|s| s.vpc_id()).unwrap_or_default().to_string();
+        let mut groups = Vec::new();
+        for id in &cfg.security_group_ids {
+            let g = ctx.aws.find_security_group(id).await.map_err(|e| at("security_group_ids", format!("Cannot read security group {id}"), e))?;
+            groups.extend(g);
+        }
         let others: Vec<String> = groups
-            .security_groups()
             .iter()
             .filter(|g| g.vpc_id().unwrap_or_default() != subnet_vpc)
             .map(|g| format!("{} is in {}", g.group_id().unwrap_or("?"), g.vpc_id().unwrap_or("no VPC")))
@@ -455,7 +370,7 @@ impl ContainerInstanceResource {
                     .build(),
             );
         }
-        if let Some(tags) = ec2_tags(&cfg.tags_all) {
+        if let Some(tags) = aws_tags::to_ec2(&cfg.tags_all) {
             req = req.tag_specifications(TagSpecification::builder().resource_type(ResourceType::Instance).set_tags(Some(tags)).build());
         }
         tracing::info!(cluster, instance_type = %cfg.instance_type, ami, "launching EC2 instance for ECS cluster");
@@ -531,15 +446,8 @@ impl ContainerInstanceResource {
     }
 }
 
-fn ec2_tags(tags: &BTreeMap<String, String>) -> Option<Vec<aws_sdk_ec2::types::Tag>> {
-    if tags.is_empty() {
-        return None;
-    }
-    Some(tags.iter().map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build()).collect())
-}
-
-#[tonic::async_trait]
-impl Resource for ContainerInstanceResource {
+#[async_trait]
+impl Resource<Ctx> for ContainerInstanceResource {
     fn type_name(&self) -> &'static str {
         "awsecs_container_instance"
     }
@@ -701,24 +609,7 @@ impl Resource for ContainerInstanceResource {
             let status = if cfg.draining { ContainerInstanceStatus::Draining } else { ContainerInstanceStatus::Active };
             self.set_status(ctx, &cluster, arn, status).await?;
         }
-        let (add, remove) = tags::diff(&prior.get("tags_all").to_string_map(), &cfg.tags_all);
-        let ec2 = &ctx.aws.ec2;
-        if !remove.is_empty() {
-            ec2.delete_tags()
-                .resources(&instance_id)
-                .set_tags(Some(remove.iter().map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build()).collect()))
-                .send()
-                .await
-                .map_err(|e| Diagnostics::of_error(format!("Cannot remove tags from EC2 instance {instance_id}"), describe(&e)))?;
-        }
-        if let Some(tags) = ec2_tags(&add) {
-            ec2.create_tags()
-                .resources(&instance_id)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .map_err(|e| Diagnostics::of_error(format!("Cannot tag EC2 instance {instance_id}"), describe(&e)))?;
-        }
+        tags::update(ctx, Tagged::Ec2(&instance_id), prior.get("tags_all"), planned.get("tags_all"), &format!("EC2 instance {instance_id}")).await?;
         match self.read_state(ctx, planned).await? {
             Some(v) => Ok(v),
             None => Err(Diagnostics::of_error(
@@ -766,7 +657,7 @@ impl Resource for ContainerInstanceResource {
         tracing::info!(instance_id = %instance_id, "terminating EC2 instance");
         match ctx.aws.ec2.terminate_instances().instance_ids(&instance_id).send().await {
             Ok(_) => {}
-            Err(e) if crate::aws::errors::code(&e) == Some("InvalidInstanceID.NotFound") => return Ok(()),
+            Err(e) if AwsError::from_sdk(&e).has_code("InvalidInstanceID.NotFound") => return Ok(()),
             Err(e) => return Err(Diagnostics::of_error(format!("Cannot terminate EC2 instance {instance_id}"), describe(&e))),
         }
         let left = timeout.saturating_sub(started.elapsed());
@@ -809,7 +700,10 @@ impl Resource for ContainerInstanceResource {
             }
             found.ok_or_else(|| not_found(format!("No cluster in region {} has that container instance.", ctx.aws.region)))?
         } else if id.starts_with("i-") {
-            let ud = instance_user_data(ctx, id).await.map_err(|_| not_found(format!("EC2 instance {id} does not exist.")))?;
+            let ud = match instance_user_data(ctx, id).await? {
+                Some(ud) => ud,
+                None => return Err(not_found(format!("EC2 instance {id} does not exist."))),
+            };
             let clusters: Vec<String> = match parse_user_data(&ud).0 {
                 Some(c) => vec![c],
                 None => all_cluster_names(ctx).await?,
@@ -827,7 +721,7 @@ impl Resource for ContainerInstanceResource {
         };
         let instance_id = ci.ec2_instance_id().unwrap_or_default().to_string();
         let instance = get_instance(ctx, &instance_id).await?.ok_or_else(|| not_found(format!("EC2 instance {instance_id} no longer exists.")))?;
-        let ud = instance_user_data(ctx, &instance_id).await?;
+        let ud = instance_user_data(ctx, &instance_id).await?.unwrap_or_default();
         let profile = instance.iam_instance_profile().and_then(|p| p.arn()).map(|a| a.rsplit('/').next().unwrap_or(a).to_string());
         let prior = Value::object([
             ("cluster", cluster.into()),
@@ -844,14 +738,8 @@ impl Resource for ContainerInstanceResource {
 
 /// The names of every cluster in the region (an import id that does not say which cluster).
 async fn all_cluster_names(ctx: &Ctx) -> Result<Vec<String>, Diagnostics> {
-    let out = ctx
-        .aws
-        .ecs
-        .list_clusters()
-        .send()
-        .await
-        .map_err(|e| Diagnostics::of_error("Cannot list ECS clusters", describe(&e)))?;
-    Ok(out.cluster_arns().iter().map(|a| cluster_name(a).to_string()).collect())
+    let arns = ctx.aws.list_cluster_arns().await.map_err(|e| Diagnostics::of_error("Cannot list ECS clusters", e.to_string()))?;
+    Ok(arns.iter().map(|a| cluster_name(a).to_string()).collect())
 }
 
 #[cfg(test)]

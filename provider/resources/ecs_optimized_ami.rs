@@ -5,11 +5,11 @@
 //! x86_64-ebs`, `al2023-ami-ecs-hvm-2023.0.20240101-kernel-6.1-x86_64`), not by CreationDate, which
 //! emulators (and copied images) do not keep meaningful.
 
-use aws_sdk_ec2::types::Filter;
+use async_trait::async_trait;
 
-use crate::aws::errors::describe;
 use crate::framework::validate::one_of;
-use crate::framework::{Ctx, DataSource};
+use crate::framework::DataSource;
+use crate::resources::Ctx;
 use crate::tf::{Attribute, Block, Diagnostics, Schema, Type, Value};
 
 pub struct EcsOptimizedAmiDataSource;
@@ -58,17 +58,12 @@ pub fn newest<'a>(images: impl IntoIterator<Item = (&'a str, &'a str)>) -> Optio
 pub async fn lookup(ctx: &Ctx, family: &str, architecture: &str) -> Result<(String, String), Diagnostics> {
     let pattern = name_pattern(family, architecture);
     tracing::debug!(%pattern, "looking up the newest ECS-optimized AMI");
-    let out = ctx
+    let images = ctx
         .aws
-        .ec2
-        .describe_images()
-        .owners("amazon")
-        .filters(Filter::builder().name("name").values(&pattern).build())
-        .filters(Filter::builder().name("state").values("available").build())
-        .send()
+        .find_images("amazon", &pattern)
         .await
-        .map_err(|e| Diagnostics::of_error("Cannot look up the ECS-optimized AMI", describe(&e)))?;
-    let found = newest(out.images().iter().filter_map(|i| Some((i.image_id()?, i.name()?))));
+        .map_err(|e| Diagnostics::of_error("Cannot look up the ECS-optimized AMI", e.to_string()))?;
+    let found = newest(images.iter().filter_map(|i| Some((i.image_id()?, i.name()?))));
     match found {
         Some((id, name)) => Ok((id.to_string(), name.to_string())),
         None => Err(Diagnostics::of_error(
@@ -78,8 +73,8 @@ pub async fn lookup(ctx: &Ctx, family: &str, architecture: &str) -> Result<(Stri
     }
 }
 
-#[tonic::async_trait]
-impl DataSource for EcsOptimizedAmiDataSource {
+#[async_trait]
+impl DataSource<Ctx> for EcsOptimizedAmiDataSource {
     fn type_name(&self) -> &'static str {
         "awsecs_ecs_optimized_ami"
     }

@@ -1,8 +1,14 @@
-//! The resources and data sources, one file each: schema, validation, planning and CRUD together.
+//! The resources and data sources (one file or folder each: schema, validation, expand, flatten,
+//! CRUD), the provider block, and what they share: the call context, tags, ECS names.
+//!
+//! This is where the framework (Terraform's side) meets `aws` (the clients and finders).
 
 pub mod cluster;
 pub mod container_instance;
+pub mod context;
 pub mod ecs_optimized_ami;
+pub mod names;
+pub mod provider_block;
 pub mod rds_instance;
 pub mod rds_link;
 pub mod service;
@@ -10,9 +16,11 @@ pub mod tags;
 pub mod task;
 pub mod task_definition;
 
+pub use context::Ctx;
+
 use crate::framework::{DataSource, Resource};
 
-pub fn all_resources() -> Vec<Box<dyn Resource>> {
+pub fn all_resources() -> Vec<Box<dyn Resource<Ctx>>> {
     vec![
         Box::new(cluster::ClusterResource),
         Box::new(container_instance::ContainerInstanceResource),
@@ -23,6 +31,6 @@ pub fn all_resources() -> Vec<Box<dyn Resource>> {
     ]
 }
 
-pub fn all_data_sources() -> Vec<Box<dyn DataSource>> {
+pub fn all_data_sources() -> Vec<Box<dyn DataSource<Ctx>>> {
     vec![Box::new(ecs_optimized_ami::EcsOptimizedAmiDataSource), Box::new(rds_instance::RdsInstanceDataSource)]
 }

@@ -2,9 +2,11 @@
 //! engine, master user, VPC), for configurations that only need the endpoint. The same attributes
 //! and the same read back `awsecs_rds_link` (see `rds_link.rs`).
 
+use async_trait::async_trait;
 use aws_sdk_rds::types::DbInstance;
 
-use crate::framework::{Ctx, DataSource};
+use crate::framework::DataSource;
+use crate::resources::Ctx;
 use crate::tf::{AttrPath, Attribute, Block, Diagnostics, Schema, Type, Value};
 
 pub struct RdsInstanceDataSource;
@@ -114,10 +116,10 @@ pub fn validate_identifier(v: &Value) -> Result<(), String> {
 /// The database `identifier` names, or None when it does not exist (batched with concurrent reads).
 pub async fn find_db(ctx: &Ctx, identifier: &str) -> Result<Option<DbInfo>, Diagnostics> {
     ctx.aws
-        .db_instance(identifier)
+        .find_db_instance(identifier)
         .await
         .map(|d| d.as_ref().map(DbInfo::from_aws))
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read RDS instance {identifier:?}"), e))
+        .map_err(|e| Diagnostics::of_error(format!("Cannot read RDS instance {identifier:?}"), e.to_string()))
 }
 
 /// The error for a database that does not exist, at `db_instance_identifier`.
@@ -134,8 +136,8 @@ pub fn missing_db(ctx: &Ctx, identifier: &str) -> Diagnostics {
     d
 }
 
-#[tonic::async_trait]
-impl DataSource for RdsInstanceDataSource {
+#[async_trait]
+impl DataSource<Ctx> for RdsInstanceDataSource {
     fn type_name(&self) -> &'static str {
         "awsecs_rds_instance"
     }

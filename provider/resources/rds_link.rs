@@ -4,6 +4,7 @@
 //! another VPC than the containers (the walkthrough's trap: nothing else says so until WordPress
 //! cannot reach its database).
 
+use async_trait::async_trait;
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{IpPermission, SecurityGroupRule, SecurityGroupRuleRequest, SecurityGroupRuleUpdate, UserIdGroupPair};
@@ -11,8 +12,10 @@ use aws_sdk_ec2::types::{IpPermission, SecurityGroupRule, SecurityGroupRuleReque
 use super::rds_instance::{db_attributes, find_db, missing_db, set_db_attributes, validate_identifier, DbInfo};
 use crate::aws::errors::{code, describe};
 use crate::framework::wait::{Poll, Wait};
-use crate::framework::{Ctx, Failed, PlanRequest, Resource};
-use crate::tf::{timeouts_block, AttrPath, Attribute, Block, Diagnostics, Schema, Type, Value};
+use crate::framework::{Failed, PlanRequest, Resource};
+use crate::resources::Ctx;
+use crate::framework::timeouts::timeouts_block;
+use crate::tf::{AttrPath, Attribute, Block, Diagnostics, Schema, Type, Value};
 
 pub struct RdsLinkResource;
 
@@ -116,7 +119,7 @@ async fn containers_vpc(ctx: &Ctx, v: &Value) -> Result<Option<(String, VpcFrom)
         _ => return Ok(None),
     }
     let Some(sg) = v.get("source_security_group_id").as_str() else { return Ok(None) };
-    match ctx.aws.security_group(sg).await {
+    match ctx.aws.find_security_group(sg).await {
         Ok(Some(g)) => Ok(g.vpc_id().map(|vpc| (vpc.to_string(), VpcFrom::SourceGroup))),
         Ok(None) => {
             let mut d = Diagnostics::new();
@@ -130,7 +133,7 @@ async fn containers_vpc(ctx: &Ctx, v: &Value) -> Result<Option<(String, VpcFrom)
             );
             Err(d)
         }
-        Err(e) => Err(Diagnostics::of_error(format!("Cannot read security group {sg}"), e)),
+        Err(e) => Err(Diagnostics::of_error(format!("Cannot read security group {sg}"), e.to_string())),
     }
 }
 
@@ -160,9 +163,9 @@ async fn find_rule(
 ) -> Result<Option<SecurityGroupRule>, Diagnostics> {
     let rules = ctx
         .aws
-        .security_group_rules_of(db_sg)
+        .find_security_group_rules(db_sg)
         .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read the rules of security group {db_sg}"), e))?;
+        .map_err(|e| Diagnostics::of_error(format!("Cannot read the rules of security group {db_sg}"), e.to_string()))?;
     Ok(pick_rule(&rules, source_sg, port, known_id).cloned())
 }
 
@@ -310,8 +313,8 @@ fn rule_description(v: &Value) -> Result<(), String> {
     Ok(())
 }
 
-#[tonic::async_trait]
-impl Resource for RdsLinkResource {
+#[async_trait]
+impl Resource<Ctx> for RdsLinkResource {
     fn type_name(&self) -> &'static str {
         "awsecs_rds_link"
     }

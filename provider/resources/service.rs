@@ -1,21 +1,27 @@
 //! `awsecs_service`: keeps N copies of a task definition running in a cluster ("Create a service" in
 //! the ECS console), and says why when ECS cannot.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use async_trait::async_trait;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{
-    DeploymentConfiguration, DesiredStatus, LaunchType, PlacementConstraint, PlacementConstraintType, PlacementStrategy,
-    PlacementStrategyType, Service, ServiceField,
+    ContainerInstanceStatus, DeploymentConfiguration, DesiredStatus, LaunchType, PlacementConstraint, PlacementConstraintType,
+    PlacementStrategy, PlacementStrategyType, Service,
 };
 
-use super::tags;
-use crate::aws::errors::describe;
-use crate::framework::validate::{ecs_name, int_between, one_of};
+use super::tags::{self, Tagged};
+use crate::aws::errors::{describe, AwsError};
+use crate::aws::find::ecs::TaskFilter;
+use crate::aws::tags as aws_tags;
+use crate::resources::names::ecs_name;
+use crate::framework::validate::{int_between, one_of};
 use crate::framework::wait::{Poll, Wait};
-use crate::framework::{Ctx, Failed, PlanRequest, Resource};
-use crate::tf::{timeouts_block, AttrPath, Attribute, Block, Diagnostics, NestedBlock, Schema, Type, Value};
+use crate::framework::{Failed, PlanRequest, Resource};
+use crate::resources::Ctx;
+use crate::framework::timeouts::timeouts_block;
+use crate::tf::{AttrPath, Attribute, Block, Diagnostics, NestedBlock, Schema, Type, Value};
 
 pub struct ServiceResource;
 
@@ -195,9 +201,7 @@ pub fn task_requirements(td: &aws_sdk_ecs::types::TaskDefinition) -> (i64, i64) 
 /// form (name or ARN) the configuration uses for the cluster and task definition, the Terraform-only
 /// settings, and which tags came from the configuration.
 fn to_state(s: &Service, prior: &Value, default_tags: &BTreeMap<String, String>) -> Value {
-    let aws_tags: BTreeMap<String, String> =
-        s.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect();
-    let (tags, tags_all) = tags::split(&aws_tags, default_tags, prior.get("tags"));
+    let (tags, tags_all) = tags::split(&aws_tags::from_ecs(s.tags()), default_tags, prior.get("tags"));
     let arn = Value::opt_string(s.service_arn());
     let cluster_arn = s.cluster_arn().unwrap_or_default();
     let cluster = match prior.get("cluster").as_str() {
@@ -288,12 +292,12 @@ fn minimal_state(planned: &Value, s: Option<&Service>) -> Value {
 // ----------------------------------------------------------------------------------------------
 // AWS calls
 
+/// The service, whatever its status (callers decide what INACTIVE and DRAINING mean).
 async fn describe_service(ctx: &Ctx, cluster: &str, name: &str) -> Result<Option<Service>, Diagnostics> {
-    match ctx.aws.ecs.describe_services().cluster(cluster).services(name).include(ServiceField::Tags).send().await {
-        Ok(out) => Ok(out.services().first().cloned()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => Ok(None),
-        Err(e) => Err(Diagnostics::of_error(format!("Cannot read ECS service {name:?} in cluster {cluster:?}"), describe(&e))),
-    }
+    ctx.aws
+        .find_service(cluster, name)
+        .await
+        .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS service {name:?} in cluster {cluster:?}"), e.to_string()))
 }
 
 /// What a wait has seen: service events and stopped tasks, each logged once at INFO and quoted
@@ -350,27 +354,20 @@ impl Seen {
 
 /// Stopped tasks of the service (ECS keeps them about an hour), each logged once with its reason.
 async fn note_stopped_tasks(ctx: &Ctx, cluster: &str, name: &str, seen: &Mutex<Seen>) -> Result<(), Diagnostics> {
-    let ecs = &ctx.aws.ecs;
     let fail = |e: String| Diagnostics::of_error(format!("Cannot list the stopped tasks of ECS service {name:?}"), e);
-    let listed = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .service_name(name)
-        .desired_status(DesiredStatus::Stopped)
-        .send()
-        .await
-        .map_err(|e| fail(describe(&e)))?;
+    let stopped = TaskFilter { service_name: Some(name), desired_status: Some(DesiredStatus::Stopped), ..TaskFilter::default() };
+    let listed = ctx.aws.list_task_arns(cluster, stopped).await.map_err(|e| fail(e.to_string()))?;
     let new: Vec<String> = {
         let s = seen.lock().map_err(|_| fail("internal error: lock poisoned".into()))?;
-        listed.task_arns().iter().filter(|a| !s.stopped_ids.contains(*a)).take(100).cloned().collect()
+        listed.iter().filter(|a| !s.stopped_ids.contains(*a)).take(100).cloned().collect()
     };
     if new.is_empty() {
         return Ok(());
     }
-    let out = ecs.describe_tasks().cluster(cluster).set_tasks(Some(new)).send().await.map_err(|e| fail(describe(&e)))?;
+    let tasks = ctx.aws.describe_tasks(cluster, &new).await.map_err(|e| fail(e.to_string()))?;
     let mut s = seen.lock().map_err(|_| fail("internal error: lock poisoned".into()))?;
     let group = format!("service:{name}");
-    for t in out.tasks() {
+    for t in &tasks {
         let arn = t.task_arn().unwrap_or_default().to_string();
         s.stopped_ids.insert(arn.clone());
         if t.group().is_some_and(|g| g != group) {
@@ -447,43 +444,26 @@ impl ServiceResource {
     /// Plan-time capacity check: warns when no ACTIVE container instance of the cluster has
     /// registered enough memory or CPU for one task.
     async fn capacity_warning(&self, ctx: &Ctx, cluster: &str, td_ref: &str, diags: &mut Diagnostics) -> Result<(), String> {
-        let ecs = &ctx.aws.ecs;
-        let td = ecs.describe_task_definition().task_definition(td_ref).send().await.map_err(|e| describe(&e))?;
-        let Some(td) = td.task_definition() else { return Ok(()) };
-        let (cpu, memory) = task_requirements(td);
-        let listed = ecs
-            .list_container_instances()
-            .cluster(cluster)
-            .status(aws_sdk_ecs::types::ContainerInstanceStatus::Active)
-            .send()
-            .await
-            .map_err(|e| describe(&e))?;
-        if listed.container_instance_arns().is_empty() {
+        let Some((td, _)) = ctx.aws.find_task_definition(td_ref).await.map_err(|e| e.to_string())? else { return Ok(()) };
+        let (cpu, memory) = task_requirements(&td);
+        let active = ctx.aws.list_container_instance_arns(cluster, Some(ContainerInstanceStatus::Active)).await.map_err(|e| e.to_string())?;
+        if active.is_empty() {
             return Ok(());
         }
         let mut max_cpu = 0i64;
         let mut max_mem = 0i64;
         let mut types = Vec::new();
-        for chunk in listed.container_instance_arns().chunks(100) {
-            let out = ecs
-                .describe_container_instances()
-                .cluster(cluster)
-                .set_container_instances(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| describe(&e))?;
-            for ci in out.container_instances() {
-                for r in ci.registered_resources() {
-                    match r.name() {
-                        Some("CPU") => max_cpu = max_cpu.max(r.integer_value() as i64),
-                        Some("MEMORY") => max_mem = max_mem.max(r.integer_value() as i64),
-                        _ => {}
-                    }
+        for ci in ctx.aws.describe_container_instances(cluster, &active).await.map_err(|e| e.to_string())? {
+            for r in ci.registered_resources() {
+                match r.name() {
+                    Some("CPU") => max_cpu = max_cpu.max(r.integer_value() as i64),
+                    Some("MEMORY") => max_mem = max_mem.max(r.integer_value() as i64),
+                    _ => {}
                 }
-                if let Some(t) = ci.attributes().iter().find(|a| a.name() == "ecs.instance-type").and_then(|a| a.value()) {
-                    if !types.contains(&t.to_string()) {
-                        types.push(t.to_string());
-                    }
+            }
+            if let Some(t) = ci.attributes().iter().find(|a| a.name() == "ecs.instance-type").and_then(|a| a.value()) {
+                if !types.contains(&t.to_string()) {
+                    types.push(t.to_string());
                 }
             }
         }
@@ -508,7 +488,7 @@ impl ServiceResource {
     /// Updates tags from `prior` to `cfg` (TagResource / UntagResource).
     async fn update_tags(&self, ctx: &Ctx, arn: &str, prior: &Value, cfg: &Config) -> Result<(), Diagnostics> {
         let planned = Value::string_map(cfg.tags_all.iter());
-        tags::update_ecs_tags(ctx, arn, prior.get("tags_all"), &planned, &format!("ECS service {:?}", cfg.name)).await
+        tags::update(ctx, Tagged::Ecs(arn), prior.get("tags_all"), &planned, &format!("ECS service {:?}", cfg.name)).await
     }
 }
 
@@ -526,8 +506,8 @@ fn constraint_block() -> Block {
         .attr(Attribute::optional("expression", Type::String).describe("Cluster query language expression; required for `memberOf`, not allowed for `distinctInstance`."))
 }
 
-#[tonic::async_trait]
-impl Resource for ServiceResource {
+#[async_trait]
+impl Resource<Ctx> for ServiceResource {
     fn type_name(&self) -> &'static str {
         "awsecs_service"
     }
@@ -635,7 +615,7 @@ impl Resource for ServiceResource {
             .set_placement_strategy((!strategies.is_empty()).then_some(strategies))
             .set_placement_constraints((!constraints.is_empty()).then_some(constraints))
             .set_health_check_grace_period_seconds(cfg.grace)
-            .set_tags(tags::ecs_tags(&cfg.tags_all))
+            .set_tags(aws_tags::to_ecs(&cfg.tags_all))
             .send()
             .await
             .map_err(|e| Diagnostics::of_error(format!("Cannot create ECS service {:?} in cluster {:?}", cfg.name, cfg.cluster), describe(&e)))?;
@@ -662,32 +642,9 @@ impl Resource for ServiceResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let cluster = state.get("cluster").as_str().unwrap_or_default().to_string();
-        let name = state.get("name").as_str().unwrap_or_default().to_string();
-        let ecs = &ctx.aws.ecs;
-        // Refreshes of many services arrive together: one DescribeServices answers up to 10 per cluster.
-        let found = ctx
-            .aws
-            .services
-            .get(&cluster, &name, |names| {
-                let cluster = cluster.clone();
-                async move {
-                    let out = match ecs.describe_services().cluster(&cluster).set_services(Some(names)).include(ServiceField::Tags).send().await {
-                        Ok(out) => out,
-                        Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => return Ok(HashMap::new()),
-                        Err(e) => return Err(describe(&e)),
-                    };
-                    let mut by_name = HashMap::new();
-                    for s in out.services() {
-                        for k in [s.service_name(), s.service_arn()].into_iter().flatten() {
-                            by_name.insert(k.to_string(), s.clone());
-                        }
-                    }
-                    Ok(by_name)
-                }
-            })
-            .await
-            .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS service {name:?} in cluster {cluster:?}"), e))?;
+        let cluster = state.get("cluster").as_str().unwrap_or_default();
+        let name = state.get("name").as_str().unwrap_or_default();
+        let found = describe_service(ctx, cluster, name).await?;
         Ok(found.filter(|s| s.status() != Some("INACTIVE")).map(|s| to_state(&s, state, &ctx.default_tags)))
     }
 
@@ -786,7 +743,7 @@ impl Resource for ServiceResource {
         tracing::info!(service = %cfg.name, "deleting ECS service");
         match ecs.delete_service().cluster(&cfg.cluster).service(&cfg.name).send().await {
             Ok(_) => {}
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_service_not_found_exception() || s.is_cluster_not_found_exception()) => return Ok(()),
+            Err(e) if AwsError::from_sdk(&e).code().is_some_and(|c| c == "ServiceNotFoundException" || c == "ClusterNotFoundException") => return Ok(()),
             Err(e) => return Err(Diagnostics::of_error(format!("Cannot delete ECS service {:?}", cfg.name), describe(&e))),
         }
         self.wait_inactive(ctx, &cfg.cluster, &cfg.name, timeout).await

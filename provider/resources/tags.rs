@@ -1,10 +1,11 @@
 //! `tags` / `tags_all`, shared by every taggable resource: the schema attributes, splitting what AWS
-//! holds into configured tags and provider default tags, and the changes to send.
+//! holds into configured tags and provider default tags, and the changes to send (through
+//! `aws::tags`, which knows ECS's and EC2's tag lists).
 
 use std::collections::BTreeMap;
 
-use crate::aws::errors::describe;
-use crate::framework::Ctx;
+pub use crate::aws::tags::Tagged;
+use crate::resources::Ctx;
 use crate::tf::{Attribute, Diagnostics, Type, Value};
 
 pub fn tags_attribute() -> Attribute {
@@ -36,36 +37,11 @@ pub fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> (
     (add, remove)
 }
 
-/// ECS's tag list, or None for no tags (ECS rejects an empty list in some calls).
-pub fn ecs_tags(tags: &BTreeMap<String, String>) -> Option<Vec<aws_sdk_ecs::types::Tag>> {
-    if tags.is_empty() {
-        return None;
-    }
-    Some(tags.iter().map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build()).collect())
-}
-
-/// Moves the tags of the ECS resource `arn` from `old` to `new` `tags_all` (UntagResource, then
-/// TagResource; nothing when they agree). `what` names the resource in errors ("ECS service \"web\"").
-pub async fn update_ecs_tags(ctx: &Ctx, arn: &str, old: &Value, new: &Value, what: &str) -> Result<(), Diagnostics> {
+/// Moves the tags of `on` from the `old` to the `new` `tags_all` (nothing when they agree).
+/// `what` names the resource in errors ("ECS service \"web\"").
+pub async fn update(ctx: &Ctx, on: Tagged<'_>, old: &Value, new: &Value, what: &str) -> Result<(), Diagnostics> {
     let (add, remove) = diff(&old.to_string_map(), &new.to_string_map());
-    let ecs = &ctx.aws.ecs;
-    if !remove.is_empty() {
-        ecs.untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(|e| Diagnostics::of_error(format!("Cannot remove tags from {what}"), describe(&e)))?;
-    }
-    if !add.is_empty() {
-        ecs.tag_resource()
-            .resource_arn(arn)
-            .set_tags(ecs_tags(&add))
-            .send()
-            .await
-            .map_err(|e| Diagnostics::of_error(format!("Cannot tag {what}"), describe(&e)))?;
-    }
-    Ok(())
+    ctx.aws.change_tags(on, &add, remove).await.map_err(|e| Diagnostics::of_error(format!("Cannot update the tags of {what}"), e.to_string()))
 }
 
 #[cfg(test)]

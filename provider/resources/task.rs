@@ -1,7 +1,8 @@
 //! `awsecs_task`: runs a task definition once ("Run Tasks" in the ECS console), for batch-style
 //! work such as a database migration. A task that has finished stays in state: it ran, as asked.
 
-use std::collections::{BTreeMap, HashMap};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{ContainerOverride, KeyValuePair, Task, TaskOverride};
@@ -10,8 +11,10 @@ use super::service::{check_task_definition_ref, cluster_name};
 use crate::aws::errors::describe;
 use crate::framework::validate::{int_between, one_of};
 use crate::framework::wait::{Poll, Wait};
-use crate::framework::{Ctx, Failed, Resource};
-use crate::tf::{timeouts_block, Attribute, Block, Diagnostics, NestedBlock, Schema, Type, Value};
+use crate::framework::{Failed, Resource};
+use crate::resources::Ctx;
+use crate::framework::timeouts::timeouts_block;
+use crate::tf::{Attribute, Block, Diagnostics, NestedBlock, Schema, Type, Value};
 
 pub struct TaskResource;
 
@@ -116,19 +119,10 @@ fn arns_value(arns: &[String]) -> Value {
 }
 
 async fn describe_tasks(ctx: &Ctx, cluster: &str, arns: &[String]) -> Result<Vec<Task>, Diagnostics> {
-    if arns.is_empty() {
-        return Ok(Vec::new());
-    }
-    let out = ctx
-        .aws
-        .ecs
-        .describe_tasks()
-        .cluster(cluster)
-        .set_tasks(Some(arns.to_vec()))
-        .send()
+    ctx.aws
+        .describe_tasks(cluster, arns)
         .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS tasks in cluster {cluster:?}"), describe(&e)))?;
-    Ok(out.tasks().to_vec())
+        .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS tasks in cluster {cluster:?}"), e.to_string()))
 }
 
 /// One line per task that stopped, for logs and diagnostics.
@@ -176,8 +170,8 @@ impl TaskResource {
     }
 }
 
-#[tonic::async_trait]
-impl Resource for TaskResource {
+#[async_trait]
+impl Resource<Ctx> for TaskResource {
     fn type_name(&self) -> &'static str {
         "awsecs_task"
     }
@@ -246,7 +240,7 @@ impl Resource for TaskResource {
                 })
                 .collect();
             let diags = Diagnostics::of_error(
-                format!("ECS could not place {} of {} task(s) of {:?}: {}", cfg.count as usize - arns.len(), cfg.count, cfg.task_definition, reasons.first().cloned().unwrap_or_else(|| "no reason given".into())),
+                format!("ECS could not place {} of {} task(s) of {:?}: {}", (cfg.count as usize).saturating_sub(arns.len()), cfg.count, cfg.task_definition, reasons.first().cloned().unwrap_or_else(|| "no reason given".into())),
                 format!(
                     "RunTask failures:\n  - {}\n\nRegister a container instance with room for the task in cluster {:?}, or lower the task's memory or CPU.{}",
                     if reasons.is_empty() { "(none reported)".to_string() } else { reasons.join("\n  - ") },
@@ -275,31 +269,14 @@ impl Resource for TaskResource {
         let mut set = tokio::task::JoinSet::new();
         for (i, arn) in arns.iter().enumerate() {
             let (aws, cluster, arn) = (ctx.aws.clone(), cluster.clone(), arn.clone());
-            set.spawn(async move {
-                let ecs = aws.ecs.clone();
-                let got = aws
-                    .tasks
-                    .get(&cluster, &arn, |keys| {
-                        let (ecs, cluster) = (ecs.clone(), cluster.clone());
-                        async move {
-                            let out = match ecs.describe_tasks().cluster(&cluster).set_tasks(Some(keys)).send().await {
-                                Ok(out) => out,
-                                Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => return Ok(HashMap::new()),
-                                Err(e) => return Err(describe(&e)),
-                            };
-                            Ok(out.tasks().iter().filter_map(|t| Some((t.task_arn()?.to_string(), t.clone()))).collect::<HashMap<_, _>>())
-                        }
-                    })
-                    .await;
-                (i, got)
-            });
+            set.spawn(async move { (i, aws.find_task(&cluster, &arn).await) });
         }
         let mut found: Vec<(usize, Task)> = Vec::new();
         while let Some(joined) = set.join_next().await {
             match joined {
                 Ok((i, Ok(Some(t)))) => found.push((i, t)),
                 Ok((_, Ok(None))) => {}
-                Ok((_, Err(e))) => return Err(Diagnostics::of_error(format!("Cannot read ECS tasks in cluster {cluster:?}"), e)),
+                Ok((_, Err(e))) => return Err(Diagnostics::of_error(format!("Cannot read ECS tasks in cluster {cluster:?}"), e.to_string())),
                 Err(e) => return Err(Diagnostics::of_error("Internal error reading ECS tasks", e.to_string())),
             }
         }

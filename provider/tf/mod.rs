@@ -9,6 +9,6 @@ pub mod types;
 pub mod value;
 
 pub use diag::{AttrPath, Diagnostic, Diagnostics, Severity, Step};
-pub use schema::{timeouts_block, Attribute, Block, Mode, NestedBlock, Nesting, Schema};
+pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
 pub use types::Type;
 pub use value::{Number, Value};

@@ -203,19 +203,6 @@ impl Schema {
     }
 }
 
-/// The `timeouts { create = "10m" ... }` block that resources which wait share.
-pub fn timeouts_block(operations: &[&'static str]) -> NestedBlock {
-    let mut b = Block::new("How long to wait for each operation, as a duration such as `\"10m\"` or `\"1h30m\"`.");
-    for op in operations {
-        b = b.attr(
-            Attribute::optional(op, Type::String)
-                .describe(format!("How long `{op}` may wait."))
-                .validate(|v| crate::framework::timeouts::parse_duration(v.as_str().unwrap_or("")).map(|_| ())),
-        );
-    }
-    NestedBlock::single("timeouts", b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

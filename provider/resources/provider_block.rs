@@ -1,10 +1,43 @@
-//! The `provider "awsecs" { ... }` block: its schema and how it becomes AWS settings.
+//! The `provider "awsecs" { ... }` block: its schema, its checks, and how it becomes the AWS
+//! clients and settings every resource call gets ([`Ctx`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::aws::{Endpoints, Settings};
+use async_trait::async_trait;
+
+use super::Ctx;
+use crate::aws::{Aws, Endpoints, Settings};
 use crate::framework::validate::int_between;
+use crate::framework::{ProviderConfig, Stop};
 use crate::tf::{AttrPath, Attribute, Block, Diagnostics, NestedBlock, Schema, Type, Value};
+
+/// The provider block of `awsecs`.
+pub struct AwsEcsProvider;
+
+#[async_trait]
+impl ProviderConfig for AwsEcsProvider {
+    type Ctx = Ctx;
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        validate(config, diags)
+    }
+
+    async fn configure(&self, config: &Value, stop: Stop) -> Result<Ctx, Diagnostics> {
+        let (settings, default_tags) = parse(config);
+        match Aws::connect(&settings).await {
+            Ok(aws) => {
+                tracing::debug!(region = %aws.region, "provider configured");
+                Ok(Ctx { aws: Arc::new(aws), default_tags, stop })
+            }
+            Err(e) => Err(Diagnostics::of_error("Cannot set up the AWS clients", e)),
+        }
+    }
+}
 
 pub fn schema() -> Schema {
     let endpoint = |name: &'static str, svc: &str| {
