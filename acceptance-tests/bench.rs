@@ -84,7 +84,13 @@ fn main() {
             .domain_name("localhost")
             .ca_certificate(Certificate::from_pem(server_pem))
             .identity(Identity::from_pem(client.cert.pem(), client.signing_key.serialize_pem()));
-        let ch = Endpoint::from_shared(format!("https://{}", parts[3])).expect("url").tls_config(tls).expect("tls").connect().await.expect("connect");
+        let ch = Endpoint::from_shared(format!("https://{}", parts[3]))
+            .expect("url")
+            .tls_config(tls)
+            .expect("tls")
+            .connect()
+            .await
+            .expect("connect");
         let mut c = ProviderClient::new(ch);
         let t = Instant::now();
         let r = c.get_provider_schema(get_provider_schema::Request {}).await.expect("schema").into_inner();
@@ -120,7 +126,10 @@ fn peak_rss_during_plan() {
     let _ = std::os::unix::fs::symlink(BINARY, plugins.join("terraform-provider-awsecs"));
     std::fs::write(
         dir.join("terraformrc"),
-        format!("provider_installation {{\n dev_overrides {{ \"registry.terraform.io/awsecs/awsecs\" = \"{}\" }}\n direct {{}}\n}}\n", plugins.display()),
+        format!(
+            "provider_installation {{\n dev_overrides {{ \"registry.terraform.io/awsecs/awsecs\" = \"{}\" }}\n direct {{}}\n}}\n",
+            plugins.display()
+        ),
     )
     .expect("rc");
     std::fs::write(
@@ -142,11 +151,8 @@ fn peak_rss_during_plan() {
         .expect("terraform plan");
     let wall = t.elapsed();
     let text = std::fs::read_to_string(&log).unwrap_or_default();
-    let peaks: Vec<u64> = text
-        .lines()
-        .filter_map(|l| l.split("peak_rss_kib=").nth(1))
-        .filter_map(|v| v.split_whitespace().next()?.parse().ok())
-        .collect();
+    let peaks: Vec<u64> =
+        text.lines().filter_map(|l| l.split("peak_rss_kib=").nth(1)).filter_map(|v| v.split_whitespace().next()?.parse().ok()).collect();
     println!(
         "terraform plan (1 resource): {:.2} s wall, exit {:?}, {} provider processes, peak RSS per process {:?} KiB (max {} KiB)",
         wall.as_secs_f64(),

@@ -3,19 +3,12 @@
 use serde_json::{json, Value};
 
 use crate::harness::aws::{cluster_tags, container_insights, err_text, tag_map};
-use crate::harness::{
-    assert_no_changes, provider_block, state_addresses, Aws, Moto, TfWorkspace, ACCOUNT_ID, REGION,
-};
+use crate::harness::{assert_no_changes, provider_block, state_addresses, Aws, Moto, TfWorkspace, ACCOUNT_ID, REGION};
 
 const ADDR: &str = "awsecs_cluster.x";
 
 /// The provider block plus one `awsecs_cluster.x`.
-fn cluster_config(
-    endpoint: &str,
-    name: &str,
-    container_insights: Option<bool>,
-    tags: &[(&str, &str)],
-) -> String {
+fn cluster_config(endpoint: &str, name: &str, container_insights: Option<bool>, tags: &[(&str, &str)]) -> String {
     let mut body = format!("  name = \"{name}\"\n");
     if let Some(ci) = container_insights {
         body.push_str(&format!("  container_insights = {ci}\n"));
@@ -27,10 +20,7 @@ fn cluster_config(
         }
         body.push_str("  }\n");
     }
-    format!(
-        "{}\nresource \"awsecs_cluster\" \"x\" {{\n{body}}}\n",
-        provider_block(endpoint)
-    )
+    format!("{}\nresource \"awsecs_cluster\" \"x\" {{\n{body}}}\n", provider_block(endpoint))
 }
 
 fn expected_arn(name: &str) -> String {
@@ -38,9 +28,7 @@ fn expected_arn(name: &str) -> String {
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("attribute {key} is not a string in {v:#}"))
+    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("attribute {key} is not a string in {v:#}"))
 }
 
 /// The state values that must hold for any live cluster.
@@ -48,38 +36,22 @@ fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
 fn check_state_cluster(v: &Value, name: &str, tags: &[(&str, &str)]) {
     assert_eq!(str_of(v, "name"), name, "name in state: {v:#}");
     let arn = str_of(v, "arn");
-    assert!(
-        arn.starts_with("arn:aws:ecs:"),
-        "arn {arn:?} should start with arn:aws:ecs:"
-    );
+    assert!(arn.starts_with("arn:aws:ecs:"), "arn {arn:?} should start with arn:aws:ecs:");
     assert_eq!(arn, expected_arn(name), "arn in state");
     assert_eq!(str_of(v, "id"), arn, "id must be the ARN");
     assert_eq!(str_of(v, "status"), "ACTIVE", "status in state");
     let want = json!(tag_map(tags));
     assert_eq!(v["tags"], want, "tags in state: {v:#}");
-    assert_eq!(
-        v["tags_all"], want,
-        "tags_all (no default_tags) must equal tags: {v:#}"
-    );
-    for counter in [
-        "registered_container_instances_count",
-        "running_tasks_count",
-        "pending_tasks_count",
-        "active_services_count",
-    ] {
-        assert!(
-            v[counter].is_number(),
-            "{counter} should be a number: {v:#}"
-        );
+    assert_eq!(v["tags_all"], want, "tags_all (no default_tags) must equal tags: {v:#}");
+    for counter in ["registered_container_instances_count", "running_tasks_count", "pending_tasks_count", "active_services_count"] {
+        assert!(v[counter].is_number(), "{counter} should be a number: {v:#}");
     }
 }
 
 /// AWS's view: the cluster is ACTIVE with exactly these tags; returns its ARN.
 #[track_caller]
 fn check_aws_cluster(aws: &Aws, name: &str, tags: &[(&str, &str)]) -> String {
-    let c = aws
-        .describe_cluster(name)
-        .unwrap_or_else(|| panic!("cluster {name} is missing in AWS"));
+    let c = aws.describe_cluster(name).unwrap_or_else(|| panic!("cluster {name} is missing in AWS"));
     assert_eq!(c.status(), Some("ACTIVE"), "AWS status of {name}");
     assert_eq!(cluster_tags(&c), tag_map(tags), "AWS tags of {name}");
     c.cluster_arn().expect("cluster has an ARN").to_string()
@@ -87,10 +59,7 @@ fn check_aws_cluster(aws: &Aws, name: &str, tags: &[(&str, &str)]) -> String {
 
 /// Whitespace-insensitive text: Terraform word-wraps diagnostics (at 78 columns without a terminal).
 fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    text.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The text of the `Error:` diagnostics only (the dev_overrides warning is left out).
@@ -98,8 +67,7 @@ fn error_blocks(text: &str) -> String {
     let mut keep = false;
     let mut out = String::new();
     for line in text.lines() {
-        let head = line
-            .trim_start_matches(|c: char| c == '│' || c == '╷' || c == '╵' || c.is_whitespace());
+        let head = line.trim_start_matches(|c: char| c == '│' || c == '╷' || c == '╵' || c.is_whitespace());
         if head.starts_with("Error:") {
             keep = true;
         } else if head.starts_with("Warning:") {
@@ -116,12 +84,8 @@ fn error_blocks(text: &str) -> String {
 /// A line of a diagnostic that only locates it: `with ADDR,`, `on FILE line N, …`, or the quoted
 /// source line `N:   name = …`.
 fn is_source_context(line: &str) -> bool {
-    let l = line
-        .trim_start_matches(|c: char| c == '│' || c.is_whitespace())
-        .trim_end();
-    let numbered = l
-        .split_once(':')
-        .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    let l = line.trim_start_matches(|c: char| c == '│' || c.is_whitespace()).trim_end();
+    let numbered = l.split_once(':').is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
     l.starts_with("with ") || l.starts_with("on ") || numbered
 }
 
@@ -149,53 +113,29 @@ fn lifecycle() {
         Some("disabled") | None => json!(false),
         Some(other) => panic!("unexpected containerInsights value {other:?}"),
     };
-    assert_eq!(
-        v["container_insights"], want_ci,
-        "computed container_insights vs AWS {aws_ci:?}"
-    );
+    assert_eq!(v["container_insights"], want_ci, "computed container_insights vs AWS {aws_ci:?}");
     assert_no_changes(&ws);
 
     // Tags change in place; the old value disappears.
     let tags2 = [("env", "prod"), ("team", "web")];
     ws.write_config(&cluster_config(&ep, name, None, &tags2));
-    assert_eq!(
-        ws.plan_actions(),
-        vec![(ADDR.to_string(), vec!["update".to_string()])],
-        "tag change must be an in-place update"
-    );
+    assert_eq!(ws.plan_actions(), vec![(ADDR.to_string(), vec!["update".to_string()])], "tag change must be an in-place update");
     ws.apply();
     check_aws_cluster(&aws, name, &tags2);
     let v = ws.resource(ADDR);
     check_state_cluster(&v, name, &tags2);
-    assert_eq!(
-        str_of(&v, "arn"),
-        aws_arn,
-        "an update must keep the same cluster"
-    );
+    assert_eq!(str_of(&v, "arn"), aws_arn, "an update must keep the same cluster");
     assert_no_changes(&ws);
 
     // Container Insights on, in place.
     ws.write_config(&cluster_config(&ep, name, Some(true), &tags2));
-    assert_eq!(
-        ws.plan_actions(),
-        vec![(ADDR.to_string(), vec!["update".to_string()])],
-        "container_insights must update in place"
-    );
+    assert_eq!(ws.plan_actions(), vec![(ADDR.to_string(), vec!["update".to_string()])], "container_insights must update in place");
     ws.apply();
     let c = aws.describe_cluster(name).unwrap();
-    assert_eq!(
-        container_insights(&c).as_deref(),
-        Some("enabled"),
-        "AWS containerInsights setting: {:?}",
-        c.settings()
-    );
+    assert_eq!(container_insights(&c).as_deref(), Some("enabled"), "AWS containerInsights setting: {:?}", c.settings());
     let v = ws.resource(ADDR);
     assert_eq!(v["container_insights"], json!(true));
-    assert_eq!(
-        str_of(&v, "arn"),
-        aws_arn,
-        "an update must keep the same cluster"
-    );
+    assert_eq!(str_of(&v, "arn"), aws_arn, "an update must keep the same cluster");
     assert_no_changes(&ws);
 
     // Rename: replacement.
@@ -203,25 +143,14 @@ fn lifecycle() {
     ws.write_config(&cluster_config(&ep, name2, Some(true), &tags2));
     assert_eq!(
         ws.plan_actions(),
-        vec![(
-            ADDR.to_string(),
-            vec!["delete".to_string(), "create".to_string()]
-        )],
+        vec![(ADDR.to_string(), vec!["delete".to_string(), "create".to_string()])],
         "a new name must replace the cluster"
     );
     ws.apply();
-    assert!(
-        aws.cluster_is_gone(name),
-        "old cluster {name} should be INACTIVE or missing, is {:?}",
-        aws.cluster_status(name)
-    );
+    assert!(aws.cluster_is_gone(name), "old cluster {name} should be INACTIVE or missing, is {:?}", aws.cluster_status(name));
     let arn2 = check_aws_cluster(&aws, name2, &tags2);
     let c = aws.describe_cluster(name2).unwrap();
-    assert_eq!(
-        container_insights(&c).as_deref(),
-        Some("enabled"),
-        "the new cluster gets container insights too"
-    );
+    assert_eq!(container_insights(&c).as_deref(), Some("enabled"), "the new cluster gets container insights too");
     let v = ws.resource(ADDR);
     check_state_cluster(&v, name2, &tags2);
     assert_eq!(str_of(&v, "arn"), arn2);
@@ -229,16 +158,9 @@ fn lifecycle() {
 
     // Destroy.
     ws.destroy();
-    assert!(
-        aws.cluster_is_gone(name2),
-        "{name2} should be INACTIVE or missing, is {:?}",
-        aws.cluster_status(name2)
-    );
+    assert!(aws.cluster_is_gone(name2), "{name2} should be INACTIVE or missing, is {:?}", aws.cluster_status(name2));
     let state = ws.show_state();
-    assert!(
-        state_addresses(&state).is_empty(),
-        "state should be empty after destroy: {state:#}"
-    );
+    assert!(state_addresses(&state).is_empty(), "state should be empty after destroy: {state:#}");
 }
 
 /// Scenario 2: A cluster deleted behind Terraform's back is planned for creation again.
@@ -255,8 +177,7 @@ fn out_of_band_delete() {
     ws.apply();
     check_aws_cluster(&aws, name, &tags);
 
-    aws.block_on(aws.ecs.delete_cluster().cluster(name).send())
-        .unwrap_or_else(|e| panic!("DeleteCluster: {}", err_text(&e)));
+    aws.block_on(aws.ecs.delete_cluster().cluster(name).send()).unwrap_or_else(|e| panic!("DeleteCluster: {}", err_text(&e)));
     assert!(aws.cluster_is_gone(name), "the SDK delete did not take");
 
     assert_eq!(
@@ -282,23 +203,10 @@ fn import_by_name_and_arn() {
     let tags = [("owner", "sdk")];
     let created = aws
         .block_on(
-            aws.ecs
-                .create_cluster()
-                .cluster_name(name)
-                .tags(
-                    aws_sdk_ecs::types::Tag::builder()
-                        .key("owner")
-                        .value("sdk")
-                        .build(),
-                )
-                .send(),
+            aws.ecs.create_cluster().cluster_name(name).tags(aws_sdk_ecs::types::Tag::builder().key("owner").value("sdk").build()).send(),
         )
         .unwrap_or_else(|e| panic!("CreateCluster: {}", err_text(&e)));
-    let arn = created
-        .cluster()
-        .and_then(|c| c.cluster_arn())
-        .expect("created cluster has an ARN")
-        .to_string();
+    let arn = created.cluster().and_then(|c| c.cluster_arn()).expect("created cluster has an ARN").to_string();
     assert_eq!(arn, expected_arn(name));
 
     ws.write_config(&cluster_config(&ep, name, None, &tags));
@@ -313,24 +221,13 @@ fn import_by_name_and_arn() {
     // Forget it; AWS keeps it.
     ws.state_rm(ADDR);
     let state = ws.show_state();
-    assert!(
-        state_addresses(&state).is_empty(),
-        "state rm left {:?}",
-        state_addresses(&state)
-    );
+    assert!(state_addresses(&state).is_empty(), "state rm left {:?}", state_addresses(&state));
     check_aws_cluster(&aws, name, &tags);
 
     // A cluster that does not exist cannot be imported.
     let missing = ws.run(&["import", ADDR, "acc-no-such-cluster"]);
-    assert!(
-        !missing.success(),
-        "importing a missing cluster must fail: {}",
-        missing.describe()
-    );
-    assert!(
-        state_addresses(&ws.show_state()).is_empty(),
-        "a failed import must not add state"
-    );
+    assert!(!missing.success(), "importing a missing cluster must fail: {}", missing.describe());
+    assert!(state_addresses(&ws.show_state()).is_empty(), "a failed import must not add state");
 
     // By ARN.
     ws.import(ADDR, &arn);
@@ -357,52 +254,19 @@ fn delete_blocked_by_container_instance() {
     let ci_arn = crate::harness::ecs::register_instance(&aws, name);
 
     let out = ws.run(&["destroy", "-auto-approve"]);
-    assert!(
-        !out.success(),
-        "destroy must fail while {ci_arn} is registered: {}",
-        out.describe()
-    );
+    assert!(!out.success(), "destroy must fail while {ci_arn} is registered: {}", out.describe());
     let text = flat(&out.combined());
-    assert!(
-        text.contains(&ci_arn),
-        "the error must name the container instance {ci_arn}: {}",
-        out.describe()
-    );
-    assert!(
-        text.to_lowercase().contains("container instance"),
-        "the error must say \"container instance\": {}",
-        out.describe()
-    );
-    assert_eq!(
-        aws.cluster_status(name).as_deref(),
-        Some("ACTIVE"),
-        "the cluster must survive the refused delete"
-    );
-    assert!(
-        state_addresses(&ws.show_state()).contains(&ADDR.to_string()),
-        "the cluster must stay in state"
-    );
+    assert!(text.contains(&ci_arn), "the error must name the container instance {ci_arn}: {}", out.describe());
+    assert!(text.to_lowercase().contains("container instance"), "the error must say \"container instance\": {}", out.describe());
+    assert_eq!(aws.cluster_status(name).as_deref(), Some("ACTIVE"), "the cluster must survive the refused delete");
+    assert!(state_addresses(&ws.show_state()).contains(&ADDR.to_string()), "the cluster must stay in state");
 
-    aws.block_on(
-        aws.ecs
-            .deregister_container_instance()
-            .cluster(name)
-            .container_instance(&ci_arn)
-            .force(true)
-            .send(),
-    )
-    .unwrap_or_else(|e| panic!("DeregisterContainerInstance: {}", err_text(&e)));
+    aws.block_on(aws.ecs.deregister_container_instance().cluster(name).container_instance(&ci_arn).force(true).send())
+        .unwrap_or_else(|e| panic!("DeregisterContainerInstance: {}", err_text(&e)));
 
     ws.destroy();
-    assert!(
-        aws.cluster_is_gone(name),
-        "{name} should be INACTIVE or missing, is {:?}",
-        aws.cluster_status(name)
-    );
-    assert!(
-        state_addresses(&ws.show_state()).is_empty(),
-        "state should be empty after destroy"
-    );
+    assert!(aws.cluster_is_gone(name), "{name} should be INACTIVE or missing, is {:?}", aws.cluster_status(name));
+    assert!(state_addresses(&ws.show_state()).is_empty(), "state should be empty after destroy");
 }
 
 /// The plugin protocol versions Terraform's debug log says it negotiated ("using plugin: version=N").
@@ -422,29 +286,13 @@ fn negotiated_versions(log: &str) -> Vec<u32> {
 fn plan_protocol_versions(ws: &TfWorkspace, log_name: &str) -> Vec<u32> {
     let log_path = ws.path().join(log_name);
     let log_path_str = log_path.to_str().expect("utf-8 temp path").to_string();
-    let out = ws.run_with_env(
-        &["plan"],
-        &[("TF_LOG", "DEBUG"), ("TF_LOG_PATH", &log_path_str)],
-    );
-    assert!(
-        out.success(),
-        "plan with debug log failed: {}",
-        out.describe()
-    );
-    let log = std::fs::read_to_string(&log_path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", log_path.display()));
+    let out = ws.run_with_env(&["plan"], &[("TF_LOG", "DEBUG"), ("TF_LOG_PATH", &log_path_str)]);
+    assert!(out.success(), "plan with debug log failed: {}", out.describe());
+    let log = std::fs::read_to_string(&log_path).unwrap_or_else(|e| panic!("cannot read {}: {e}", log_path.display()));
     let versions = negotiated_versions(&log);
     if versions.is_empty() {
-        let hints: Vec<&str> = log
-            .lines()
-            .filter(|l| l.contains("plugin") || l.contains("version"))
-            .take(40)
-            .collect();
-        panic!(
-            "no \"using plugin: version=N\" line in {}; plugin lines:\n{}",
-            log_path.display(),
-            hints.join("\n")
-        );
+        let hints: Vec<&str> = log.lines().filter(|l| l.contains("plugin") || l.contains("version")).take(40).collect();
+        panic!("no \"using plugin: version=N\" line in {}; plugin lines:\n{}", log_path.display(), hints.join("\n"));
     }
     versions
 }
@@ -468,38 +316,22 @@ fn protocol_5() {
 
     let tags2 = [("env", "prod"), ("team", "web")];
     ws.write_config(&cluster_config(&ep, name, None, &tags2));
-    assert_eq!(
-        ws.plan_actions(),
-        vec![(ADDR.to_string(), vec!["update".to_string()])]
-    );
+    assert_eq!(ws.plan_actions(), vec![(ADDR.to_string(), vec!["update".to_string()])]);
     ws.apply();
     check_aws_cluster(&aws, name, &tags2);
     check_state_cluster(&ws.resource(ADDR), name, &tags2);
     assert_no_changes(&ws);
 
     let v5 = plan_protocol_versions(&ws, "tf-protocol-5.log");
-    assert!(
-        v5.iter().all(|&v| v == 5),
-        "with AWSECS_PROTOCOL_VERSIONS=5 every provider process must speak 5, log says {v5:?}"
-    );
+    assert!(v5.iter().all(|&v| v == 5), "with AWSECS_PROTOCOL_VERSIONS=5 every provider process must speak 5, log says {v5:?}");
 
     ws.destroy();
-    assert!(
-        aws.cluster_is_gone(name),
-        "{name} should be INACTIVE or missing, is {:?}",
-        aws.cluster_status(name)
-    );
-    assert!(
-        state_addresses(&ws.show_state()).is_empty(),
-        "state should be empty after destroy"
-    );
+    assert!(aws.cluster_is_gone(name), "{name} should be INACTIVE or missing, is {:?}", aws.cluster_status(name));
+    assert!(state_addresses(&ws.show_state()).is_empty(), "state should be empty after destroy");
 
     ws.unset_env("AWSECS_PROTOCOL_VERSIONS");
     let default = plan_protocol_versions(&ws, "tf-protocol-default.log");
-    assert!(
-        default.iter().all(|&v| v == 6),
-        "by default Terraform 1.0.3 must negotiate 6, log says {default:?}"
-    );
+    assert!(default.iter().all(|&v| v == 6), "by default Terraform 1.0.3 must negotiate 6, log says {default:?}");
 }
 
 /// Scenario 6: An invalid name fails validation with a diagnostic on the `name` attribute, and nothing
@@ -512,21 +344,12 @@ fn validation_error_has_path() {
     let aws = Aws::new(&ep);
 
     let config = cluster_config(&ep, "bad name!", None, &[]);
-    let name_line = config
-        .lines()
-        .position(|l| l.contains("bad name!"))
-        .expect("the name line is in the config")
-        + 1;
+    let name_line = config.lines().position(|l| l.contains("bad name!")).expect("the name line is in the config") + 1;
     ws.write_config(&config);
 
     for args in [&["validate"][..], &["apply", "-auto-approve"][..]] {
         let out = ws.run(args);
-        assert!(
-            !out.success(),
-            "`terraform {}` must fail for name \"bad name!\": {}",
-            args.join(" "),
-            out.describe()
-        );
+        assert!(!out.success(), "`terraform {}` must fail for name \"bad name!\": {}", args.join(" "), out.describe());
         let text = flat(&out.combined());
         // The diagnostic carries the attribute path, so Terraform points at the name line, not at
         // the resource block header.
@@ -537,17 +360,8 @@ fn validation_error_has_path() {
         );
         // The message says what is allowed. Look only at the diagnostic's own words, not at the
         // source snippet or the resource address.
-        let words = error_blocks(&out.combined())
-            .lines()
-            .filter(|l| !is_source_context(l))
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase();
-        assert!(
-            words.contains("name"),
-            "the error must mention name: {}",
-            out.describe()
-        );
+        let words = error_blocks(&out.combined()).lines().filter(|l| !is_source_context(l)).collect::<Vec<_>>().join(" ").to_lowercase();
+        assert!(words.contains("name"), "the error must mention name: {}", out.describe());
         let says = |alts: &[&str]| alts.iter().any(|a| words.contains(a));
         assert!(
             says(&["letter", "a-z", "alphanumeric"])
@@ -560,10 +374,7 @@ fn validation_error_has_path() {
     }
 
     let clusters = aws.list_cluster_arns();
-    assert!(
-        clusters.is_empty(),
-        "no cluster may be created from an invalid config, found {clusters:?}"
-    );
+    assert!(clusters.is_empty(), "no cluster may be created from an invalid config, found {clusters:?}");
 }
 
 /// Terraform refreshes resources concurrently; the provider answers concurrent cluster reads with
@@ -586,9 +397,6 @@ fn refresh_of_many_clusters_is_batched() {
     ws.run_ok(&["plan", "-refresh-only", "-parallelism=50", "-input=false", "-no-color"]);
     let calls = moto.count_calls("DescribeClusters") - before;
     assert!(calls >= 1, "the refresh must read the clusters from AWS");
-    assert!(
-        calls <= 3,
-        "{n} concurrent cluster reads took {calls} DescribeClusters calls; expected them batched into at most 3"
-    );
+    assert!(calls <= 3, "{n} concurrent cluster reads took {calls} DescribeClusters calls; expected them batched into at most 3");
     assert_no_changes(&ws);
 }

@@ -66,9 +66,7 @@ fn pem_of(der: &[u8]) -> String {
 }
 
 async fn channel(p: &Plugin, identity: Option<&rcgen::CertifiedKey<rcgen::KeyPair>>) -> Result<Channel, String> {
-    let mut tls = ClientTlsConfig::new()
-        .domain_name("localhost")
-        .ca_certificate(Certificate::from_pem(pem_of(&p.server_cert_der)));
+    let mut tls = ClientTlsConfig::new().domain_name("localhost").ca_certificate(Certificate::from_pem(pem_of(&p.server_cert_der)));
     if let Some(id) = identity {
         tls = tls.identity(Identity::from_pem(id.cert.pem(), id.signing_key.serialize_pem()));
     }
@@ -79,11 +77,8 @@ async fn channel(p: &Plugin, identity: Option<&rcgen::CertifiedKey<rcgen::KeyPai
 
 async fn schema_call(p: &Plugin, identity: Option<&rcgen::CertifiedKey<rcgen::KeyPair>>) -> Result<Vec<String>, String> {
     let ch = channel(p, identity).await?;
-    let resp = ProviderClient::new(ch)
-        .get_provider_schema(get_provider_schema::Request {})
-        .await
-        .map_err(|e| format!("{e:?}"))?
-        .into_inner();
+    let resp =
+        ProviderClient::new(ch).get_provider_schema(get_provider_schema::Request {}).await.map_err(|e| format!("{e:?}"))?.into_inner();
     Ok(resp.resource_schemas.keys().cloned().collect())
 }
 

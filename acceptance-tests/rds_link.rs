@@ -33,11 +33,7 @@ fn network(aws: &Aws, name: &str, second_octet: u8) -> Net {
             .send()
             .await
             .unwrap_or_else(|e| panic!("CreateVpc: {}", err_text(&e)));
-        let vpc = vpc
-            .vpc()
-            .and_then(|v| v.vpc_id())
-            .expect("vpc id")
-            .to_string();
+        let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
         let mut subnets = Vec::new();
         for (i, az) in ["ap-northeast-1a", "ap-northeast-1c"].iter().enumerate() {
             let s = ec2
@@ -48,12 +44,7 @@ fn network(aws: &Aws, name: &str, second_octet: u8) -> Net {
                 .send()
                 .await
                 .unwrap_or_else(|e| panic!("CreateSubnet: {}", err_text(&e)));
-            subnets.push(
-                s.subnet()
-                    .and_then(|s| s.subnet_id())
-                    .expect("subnet id")
-                    .to_string(),
-            );
+            subnets.push(s.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string());
         }
         let sg = |group: String| {
             let vpc = vpc.clone();
@@ -80,12 +71,7 @@ fn network(aws: &Aws, name: &str, second_octet: u8) -> Net {
             .send()
             .await
             .unwrap_or_else(|e| panic!("CreateDBSubnetGroup: {}", err_text(&e)));
-        Net {
-            vpc,
-            subnet_group,
-            db_sg,
-            web_sg,
-        }
+        Net { vpc, subnet_group, db_sg, web_sg }
     })
 }
 
@@ -110,17 +96,9 @@ fn create_db(aws: &Aws, id: &str, net: &Net) {
 
 fn describe_db(aws: &Aws, id: &str) -> aws_sdk_rds::types::DbInstance {
     let out = aws
-        .block_on(
-            aws.rds
-                .describe_db_instances()
-                .db_instance_identifier(id)
-                .send(),
-        )
+        .block_on(aws.rds.describe_db_instances().db_instance_identifier(id).send())
         .unwrap_or_else(|e| panic!("DescribeDBInstances: {}", err_text(&e)));
-    out.db_instances()
-        .first()
-        .cloned()
-        .expect("the database exists")
+    out.db_instances().first().cloned().expect("the database exists")
 }
 
 /// The ingress rules of `group`, as EC2 reports them.
@@ -129,20 +107,11 @@ fn ingress_rules(aws: &Aws, group: &str) -> Vec<SecurityGroupRule> {
         .block_on(
             aws.ec2
                 .describe_security_group_rules()
-                .filters(
-                    aws_sdk_ec2::types::Filter::builder()
-                        .name("group-id")
-                        .values(group)
-                        .build(),
-                )
+                .filters(aws_sdk_ec2::types::Filter::builder().name("group-id").values(group).build())
                 .send(),
         )
         .unwrap_or_else(|e| panic!("DescribeSecurityGroupRules: {}", err_text(&e)));
-    out.security_group_rules()
-        .iter()
-        .filter(|r| r.is_egress() != Some(true))
-        .cloned()
-        .collect()
+    out.security_group_rules().iter().filter(|r| r.is_egress() != Some(true)).cloned().collect()
 }
 
 /// The rule id of the one ingress rule TCP `port` from `source`; panics unless there is exactly one.
@@ -158,11 +127,7 @@ fn the_rule(aws: &Aws, group: &str, source: &str, port: i32) -> SecurityGroupRul
                 && r.referenced_group_info().and_then(|g| g.group_id()) == Some(source)
         })
         .collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one rule tcp/{port} from {source} in {group}, got {all:#?}"
-    );
+    assert_eq!(found.len(), 1, "expected one rule tcp/{port} from {source} in {group}, got {all:#?}");
     found[0].clone()
 }
 
@@ -177,22 +142,13 @@ fn authorize(aws: &Aws, group: &str, source: &str, port: i32, description: &str)
                         .ip_protocol("tcp")
                         .from_port(port)
                         .to_port(port)
-                        .user_id_group_pairs(
-                            UserIdGroupPair::builder()
-                                .group_id(source)
-                                .description(description)
-                                .build(),
-                        )
+                        .user_id_group_pairs(UserIdGroupPair::builder().group_id(source).description(description).build())
                         .build(),
                 )
                 .send(),
         )
         .unwrap_or_else(|e| panic!("AuthorizeSecurityGroupIngress: {}", err_text(&e)));
-    out.security_group_rules()
-        .first()
-        .and_then(|r| r.security_group_rule_id())
-        .expect("rule id")
-        .to_string()
+    out.security_group_rules().first().and_then(|r| r.security_group_rule_id()).expect("rule id").to_string()
 }
 
 /// The provider block, the link and the data source. `extra` goes inside the link's block.
@@ -225,17 +181,12 @@ output "db_host" {{
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{key} is not a string in {v:#}"))
+    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("{key} is not a string in {v:#}"))
 }
 
 /// Terraform's output with the box drawing and line wrapping taken out.
 fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    text.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Checks the link's and the data source's values against RDS.
@@ -249,16 +200,10 @@ fn check_db_values(aws: &Aws, v: &Value, net: &Net) {
     assert_eq!(v["port"].as_i64(), Some(port as i64), "{v:#}");
     assert_eq!(s(v, "endpoint"), format!("{address}:{port}"));
     assert_eq!(s(v, "engine"), "mysql");
-    assert_eq!(
-        s(v, "engine_version"),
-        d.engine_version().expect("engine version")
-    );
+    assert_eq!(s(v, "engine_version"), d.engine_version().expect("engine version"));
     assert_eq!(s(v, "db_name"), "wordpress");
     assert_eq!(s(v, "master_username"), "wpadmin");
-    let secret = d
-        .master_user_secret()
-        .and_then(|m| m.secret_arn())
-        .expect("RDS manages the password");
+    let secret = d.master_user_secret().and_then(|m| m.secret_arn()).expect("RDS manages the password");
     assert_eq!(s(v, "master_user_secret_arn"), secret);
     assert_eq!(s(v, "db_vpc_id"), net.vpc);
     assert_eq!(s(v, "db_security_group_id"), net.db_sg);
@@ -287,11 +232,7 @@ fn lifecycle() {
     // The database exists: its endpoint is known at plan time, so task definitions plan fully.
     let d = describe_db(&aws, DB);
     let rds_ep = d.endpoint().expect("RDS endpoint");
-    let want = format!(
-        "{}:{}",
-        rds_ep.address().unwrap_or_default(),
-        rds_ep.port().unwrap_or_default()
-    );
+    let want = format!("{}:{}", rds_ep.address().unwrap_or_default(), rds_ep.port().unwrap_or_default());
     assert_eq!(s(&planned, "endpoint"), want, "planned: {planned:#}");
     assert_eq!(s(&planned, "db_security_group_id"), net.db_sg);
     ws.apply();
@@ -300,10 +241,7 @@ fn lifecycle() {
     check_db_values(&aws, &v, &net);
     assert_eq!(s(&v, "id"), format!("{DB}/{}", net.web_sg));
     assert_eq!(v["adopted"], Value::Bool(false));
-    assert_eq!(
-        s(&v, "description"),
-        format!("awsecs_rds_link {DB} from {}", net.web_sg)
-    );
+    assert_eq!(s(&v, "description"), format!("awsecs_rds_link {DB} from {}", net.web_sg));
     let rule = the_rule(&aws, &net.db_sg, &net.web_sg, 3306);
     let rule_id = rule.security_group_rule_id().expect("rule id").to_string();
     assert_eq!(s(&v, "security_group_rule_id"), rule_id);
@@ -311,36 +249,16 @@ fn lifecycle() {
     check_db_values(&aws, &data, &net);
     assert_eq!(s(&data, "id"), DB);
     let out = ws.run_ok(&["output", "-raw", "db_host"]);
-    assert_eq!(
-        out.stdout.trim(),
-        s(&v, "endpoint"),
-        "the endpoint is what task definitions get"
-    );
+    assert_eq!(out.stdout.trim(), s(&v, "endpoint"), "the endpoint is what task definitions get");
     assert_no_changes(&ws);
 
     // The description changes in place, on the same rule.
-    ws.write_config(&config(
-        &ep,
-        DB,
-        &net.web_sg,
-        "  description = \"WordPress containers\"\n",
-    ));
-    assert_eq!(
-        ws.plan_actions(),
-        vec![(ADDR.to_string(), vec!["update".to_string()])]
-    );
+    ws.write_config(&config(&ep, DB, &net.web_sg, "  description = \"WordPress containers\"\n"));
+    assert_eq!(ws.plan_actions(), vec![(ADDR.to_string(), vec!["update".to_string()])]);
     ws.apply();
     let rule = the_rule(&aws, &net.db_sg, &net.web_sg, 3306);
-    assert_eq!(
-        rule.security_group_rule_id(),
-        Some(rule_id.as_str()),
-        "the same rule"
-    );
-    assert_eq!(
-        rule.description(),
-        Some("WordPress containers"),
-        "EC2 has the new description"
-    );
+    assert_eq!(rule.security_group_rule_id(), Some(rule_id.as_str()), "the same rule");
+    assert_eq!(rule.description(), Some("WordPress containers"), "EC2 has the new description");
     assert_eq!(s(&ws.resource(ADDR), "description"), "WordPress containers");
     assert_no_changes(&ws);
 
@@ -350,26 +268,15 @@ fn lifecycle() {
     let v = ws.resource(ADDR);
     assert_eq!(s(&v, "security_group_rule_id"), rule_id);
     assert_eq!(s(&v, "db_security_group_id"), net.db_sg);
-    assert_eq!(
-        v["adopted"],
-        Value::Bool(false),
-        "an imported rule is managed: destroy revokes it"
-    );
+    assert_eq!(v["adopted"], Value::Bool(false), "an imported rule is managed: destroy revokes it");
     check_db_values(&aws, &v, &net);
     // (`state rm` dropped the output from the state, so only resource changes are compared.)
     assert_eq!(ws.plan_actions(), vec![], "no change after import");
 
     // Destroy revokes the rule and leaves the database alone.
     ws.destroy();
-    assert!(
-        ingress_rules(&aws, &net.db_sg).is_empty(),
-        "the rule is revoked: {:#?}",
-        ingress_rules(&aws, &net.db_sg)
-    );
-    assert_eq!(
-        describe_db(&aws, DB).db_instance_status(),
-        Some("available")
-    );
+    assert!(ingress_rules(&aws, &net.db_sg).is_empty(), "the rule is revoked: {:#?}", ingress_rules(&aws, &net.db_sg));
+    assert_eq!(describe_db(&aws, DB).db_instance_status(), Some("available"));
 }
 
 /// The database in another VPC than the containers: `terraform plan` fails naming both VPCs, the
@@ -385,52 +292,27 @@ fn other_vpc_fails_at_plan() {
     let ecs_net = network(&aws, "ecs", 30);
     create_db(&aws, DB, &db_net);
 
-    let cases = [
-        (format!("  vpc_id = \"{}\"\n", ecs_net.vpc), "vpc_id"),
-        (String::new(), "source_security_group_id"),
-    ];
+    let cases = [(format!("  vpc_id = \"{}\"\n", ecs_net.vpc), "vpc_id"), (String::new(), "source_security_group_id")];
     for (extra, attr) in &cases {
         ws.write_config(&config(&ep, DB, &ecs_net.web_sg, extra));
         let out = ws.run(&["plan"]);
         assert_eq!(out.code, Some(1), "plan must fail:\n{}", out.describe());
         let text = flat(&out.combined());
         for want in [
-            format!(
-                "RDS instance \"{DB}\" is in VPC {}, not in the containers' VPC {}",
-                db_net.vpc, ecs_net.vpc
-            ),
+            format!("RDS instance \"{DB}\" is in VPC {}, not in the containers' VPC {}", db_net.vpc, ecs_net.vpc),
             "Fix: launch the container instances in a subnet of".to_string(),
             format!("DB subnet group \"{}\"", db_net.subnet_group),
             format!("{attr} = "),
         ] {
-            assert!(
-                text.contains(&want),
-                "{want:?} missing in:\n{}",
-                out.combined()
-            );
+            assert!(text.contains(&want), "{want:?} missing in:\n{}", out.combined());
         }
         let apply = ws.run(&["apply", "-auto-approve"]);
-        assert_eq!(
-            apply.code,
-            Some(1),
-            "apply must fail too:\n{}",
-            apply.describe()
-        );
-        assert!(
-            ingress_rules(&aws, &db_net.db_sg).is_empty(),
-            "nothing may be created"
-        );
-        assert!(
-            ingress_rules(&aws, &ecs_net.db_sg).is_empty(),
-            "nothing may be created"
-        );
+        assert_eq!(apply.code, Some(1), "apply must fail too:\n{}", apply.describe());
+        assert!(ingress_rules(&aws, &db_net.db_sg).is_empty(), "nothing may be created");
+        assert!(ingress_rules(&aws, &ecs_net.db_sg).is_empty(), "nothing may be created");
     }
     let state = ws.run(&["state", "list"]);
-    assert!(
-        !state.stdout.contains(ADDR),
-        "no link in state: {}",
-        state.stdout
-    );
+    assert!(!state.stdout.contains(ADDR), "no link in state: {}", state.stdout);
 
     // A source group that does not exist is a plan error at source_security_group_id.
     ws.write_config(&config(&ep, DB, "sg-0000000000000000f", ""));
@@ -449,16 +331,8 @@ fn other_vpc_fails_at_plan() {
     let out = ws.run(&["plan"]);
     assert_eq!(out.code, Some(1), "plan must fail:\n{}", out.describe());
     let text = flat(&out.combined());
-    assert!(
-        text.contains("RDS instance \"nosuchdb\" does not exist"),
-        "{}",
-        out.combined()
-    );
-    assert!(
-        text.contains("db_instance_identifier = \"nosuchdb\""),
-        "the error points at the attribute: {}",
-        out.combined()
-    );
+    assert!(text.contains("RDS instance \"nosuchdb\" does not exist"), "{}", out.combined());
+    assert!(text.contains("db_instance_identifier = \"nosuchdb\""), "the error points at the attribute: {}", out.combined());
 }
 
 /// The identical rule already exists: the link adopts it (same rule id, adopted = true), the plan is
@@ -473,21 +347,12 @@ fn adopts_an_existing_rule() {
     create_db(&aws, DB, &net);
     let existing = authorize(&aws, &net.db_sg, &net.web_sg, 3306, "made by hand");
 
-    ws.write_config(&config(
-        &ep,
-        DB,
-        &net.web_sg,
-        &format!("  vpc_id = \"{}\"\n", net.vpc),
-    ));
+    ws.write_config(&config(&ep, DB, &net.web_sg, &format!("  vpc_id = \"{}\"\n", net.vpc)));
     ws.apply();
     let v = ws.resource(ADDR);
     assert_eq!(v["adopted"], Value::Bool(true), "{v:#}");
     assert_eq!(s(&v, "security_group_rule_id"), existing);
-    assert_eq!(
-        the_rule(&aws, &net.db_sg, &net.web_sg, 3306).security_group_rule_id(),
-        Some(existing.as_str()),
-        "no second rule"
-    );
+    assert_eq!(the_rule(&aws, &net.db_sg, &net.web_sg, 3306).security_group_rule_id(), Some(existing.as_str()), "no second rule");
     assert_no_changes(&ws);
 
     ws.destroy();
@@ -509,34 +374,17 @@ fn revoked_rule_is_added_back() {
     let net = network(&aws, "wp", 10);
     create_db(&aws, DB, &net);
 
-    ws.write_config(&config(
-        &ep,
-        DB,
-        &net.web_sg,
-        &format!("  vpc_id = \"{}\"\n", net.vpc),
-    ));
+    ws.write_config(&config(&ep, DB, &net.web_sg, &format!("  vpc_id = \"{}\"\n", net.vpc)));
     ws.apply();
     let first = s(&ws.resource(ADDR), "security_group_rule_id").to_string();
-    aws.block_on(
-        aws.ec2
-            .revoke_security_group_ingress()
-            .group_id(&net.db_sg)
-            .security_group_rule_ids(&first)
-            .send(),
-    )
-    .unwrap_or_else(|e| panic!("RevokeSecurityGroupIngress: {}", err_text(&e)));
+    aws.block_on(aws.ec2.revoke_security_group_ingress().group_id(&net.db_sg).security_group_rule_ids(&first).send())
+        .unwrap_or_else(|e| panic!("RevokeSecurityGroupIngress: {}", err_text(&e)));
     assert!(ingress_rules(&aws, &net.db_sg).is_empty());
 
     let (code, text) = ws.plan_exit_code();
     assert_eq!(code, 2, "the plan must propose a change:\n{text}");
-    assert!(
-        text.contains("security_group_rule_id") && text.contains("known after apply"),
-        "the plan says what comes back:\n{text}"
-    );
-    assert_eq!(
-        ws.plan_actions(),
-        vec![(ADDR.to_string(), vec!["update".to_string()])]
-    );
+    assert!(text.contains("security_group_rule_id") && text.contains("known after apply"), "the plan says what comes back:\n{text}");
+    assert_eq!(ws.plan_actions(), vec![(ADDR.to_string(), vec!["update".to_string()])]);
     ws.apply();
     let v = ws.resource(ADDR);
     let rule = the_rule(&aws, &net.db_sg, &net.web_sg, 3306);
@@ -548,34 +396,15 @@ fn revoked_rule_is_added_back() {
 
     // The database deleted: the link is gone (a refresh drops it), and a plan says why it cannot
     // be created again.
-    aws.block_on(
-        aws.rds
-            .delete_db_instance()
-            .db_instance_identifier(DB)
-            .skip_final_snapshot(true)
-            .send(),
-    )
-    .unwrap_or_else(|e| panic!("DeleteDBInstance: {}", err_text(&e)));
-    ws.write_config(&link_only_config(
-        &ep,
-        DB,
-        &net.web_sg,
-        &format!("  vpc_id = \"{}\"\n", net.vpc),
-    ));
+    aws.block_on(aws.rds.delete_db_instance().db_instance_identifier(DB).skip_final_snapshot(true).send())
+        .unwrap_or_else(|e| panic!("DeleteDBInstance: {}", err_text(&e)));
+    ws.write_config(&link_only_config(&ep, DB, &net.web_sg, &format!("  vpc_id = \"{}\"\n", net.vpc)));
     let out = ws.run(&["plan"]);
     assert_eq!(out.code, Some(1), "{}", out.describe());
-    assert!(
-        flat(&out.combined()).contains(&format!("RDS instance \"{DB}\" does not exist")),
-        "{}",
-        out.combined()
-    );
+    assert!(flat(&out.combined()).contains(&format!("RDS instance \"{DB}\" does not exist")), "{}", out.combined());
     ws.run_ok(&["apply", "-refresh-only", "-auto-approve"]);
     let state = ws.run_ok(&["state", "list"]);
-    assert!(
-        !state.stdout.contains(ADDR),
-        "the link is gone from the state: {}",
-        state.stdout
-    );
+    assert!(!state.stdout.contains(ADDR), "the link is gone from the state: {}", state.stdout);
 }
 
 /// How often each action appears in moto's record of calls, from call number `from` on; and how
@@ -604,14 +433,7 @@ fn reads_are_batched() {
     let mut sources = Vec::new();
     for i in 0..LINKS {
         let sg = aws
-            .block_on(
-                aws.ec2
-                    .create_security_group()
-                    .group_name(format!("web{i}"))
-                    .description("web")
-                    .vpc_id(&net.vpc)
-                    .send(),
-            )
+            .block_on(aws.ec2.create_security_group().group_name(format!("web{i}")).description("web").vpc_id(&net.vpc).send())
             .unwrap_or_else(|e| panic!("CreateSecurityGroup: {}", err_text(&e)));
         let sg = sg.group_id().expect("group id").to_string();
         tf.push_str(&format!(
@@ -629,31 +451,20 @@ fn reads_are_batched() {
     assert_no_changes(&ws);
     let (_, counts) = call_counts(&moto, start);
     let db_reads = counts.get("DescribeDBInstances").copied().unwrap_or(0);
-    let rule_reads = counts
-        .get("DescribeSecurityGroupRules")
-        .copied()
-        .unwrap_or(0);
+    let rule_reads = counts.get("DescribeSecurityGroupRules").copied().unwrap_or(0);
     let group_reads = counts.get("DescribeSecurityGroups").copied().unwrap_or(0);
     eprintln!("AWS calls of one plan with {LINKS} links: {counts:?}");
     // Unbatched: 5 refreshes + 5 plan checks = 10 DescribeDBInstances, 5 rule reads, and 5 reads
     // of the source groups (no vpc_id: the plan checks the groups' VPC): 20 calls. Batched, about
     // one call per phase (4 on an idle machine); a busy machine splits some batches (the window is
     // 10 ms; 3-4 DescribeDBInstances were seen at a load of 8 on 2 cores), hence the margins.
-    for (action, n, unbatched) in [
-        ("DescribeDBInstances", db_reads, 10),
-        ("DescribeSecurityGroupRules", rule_reads, 5),
-        ("DescribeSecurityGroups", group_reads, 5),
-    ] {
-        assert!(
-            n >= 1 && n < unbatched,
-            "{action} {n} times for {LINKS} links (one per link and phase would be {unbatched}): {counts:?}"
-        );
+    for (action, n, unbatched) in
+        [("DescribeDBInstances", db_reads, 10), ("DescribeSecurityGroupRules", rule_reads, 5), ("DescribeSecurityGroups", group_reads, 5)]
+    {
+        assert!(n >= 1 && n < unbatched, "{action} {n} times for {LINKS} links (one per link and phase would be {unbatched}): {counts:?}");
     }
     let total = db_reads + rule_reads + group_reads;
-    assert!(
-        total <= 12,
-        "{total} reads for {LINKS} links, 20 unbatched, at most 12 expected: {counts:?}"
-    );
+    assert!(total <= 12, "{total} reads for {LINKS} links, 20 unbatched, at most 12 expected: {counts:?}");
     ws.destroy();
     assert!(ingress_rules(&aws, &net.db_sg).is_empty());
 }
@@ -668,21 +479,13 @@ fn protocol_5() {
     let aws = Aws::new(&ep);
     let net = network(&aws, "wp", 10);
     create_db(&aws, DB, &net);
-    ws.write_config(&config(
-        &ep,
-        DB,
-        &net.web_sg,
-        &format!("  vpc_id = \"{}\"\n", net.vpc),
-    ));
+    ws.write_config(&config(&ep, DB, &net.web_sg, &format!("  vpc_id = \"{}\"\n", net.vpc)));
     ws.apply();
     let v = ws.resource(ADDR);
     check_db_values(&aws, &v, &net);
     check_db_values(&aws, &ws.resource(DATA_ADDR), &net);
     let rule = the_rule(&aws, &net.db_sg, &net.web_sg, 3306);
-    assert_eq!(
-        Some(s(&v, "security_group_rule_id")),
-        rule.security_group_rule_id()
-    );
+    assert_eq!(Some(s(&v, "security_group_rule_id")), rule.security_group_rule_id());
     assert_no_changes(&ws);
     ws.destroy();
     assert!(ingress_rules(&aws, &net.db_sg).is_empty());

@@ -28,7 +28,8 @@ fn num(v: &Value, key: &str) -> i64 {
 }
 
 fn running_task_defs(aws: &Aws, cluster: &str) -> Vec<String> {
-    let mut v: Vec<String> = tasks(aws, cluster, "RUNNING").iter().map(|t| t.task_definition_arn().unwrap_or_default().to_string()).collect();
+    let mut v: Vec<String> =
+        tasks(aws, cluster, "RUNNING").iter().map(|t| t.task_definition_arn().unwrap_or_default().to_string()).collect();
     v.sort();
     v
 }
@@ -62,11 +63,7 @@ fn lifecycle() {
     let s = describe_service(&aws, cluster, "web").expect("service in AWS");
     assert_eq!((s.status(), s.running_count(), s.desired_count()), (Some("ACTIVE"), 1, 1));
     assert_eq!(running_task_defs(&aws, cluster), vec![td1.clone()]);
-    assert!(
-        s.events().iter().any(|e| e.message().unwrap_or_default().contains("has reached a steady state")),
-        "events: {:?}",
-        s.events()
-    );
+    assert!(s.events().iter().any(|e| e.message().unwrap_or_default().contains("has reached a steady state")), "events: {:?}", s.events());
     assert_no_changes(&ws);
 
     // A new revision (now by ARN) rolls out in place: the old task is replaced.

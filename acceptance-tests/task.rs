@@ -96,7 +96,9 @@ fn run_once() {
 
     // Bigger than the instance (7482 MiB): the error names ECS's reason.
     let big = register_task_definition(&aws, "big", "busybox", 8000, None, &[]);
-    let too_big = format!("{once}resource \"awsecs_task\" \"big\" {{\n  cluster         = awsecs_cluster.c.name\n  task_definition = \"{big}\"\n}}\n");
+    let too_big = format!(
+        "{once}resource \"awsecs_task\" \"big\" {{\n  cluster         = awsecs_cluster.c.name\n  task_definition = \"{big}\"\n}}\n"
+    );
     ws.write_config(&config(&ep, cluster, &too_big));
     let out = ws.run(&["apply", "-auto-approve"]);
     assert!(!out.success(), "{}", out.describe());

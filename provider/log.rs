@@ -128,13 +128,7 @@ pub fn timestamp(at: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60,
-        d.subsec_micros()
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z", rem / 3600, (rem % 3600) / 60, rem % 60, d.subsec_micros())
 }
 
 #[cfg(test)]
@@ -166,7 +160,8 @@ mod tests {
 
     #[test]
     fn level_follows_terraform_variables() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        let env =
+            |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
         assert_eq!(level_from_env(env(&[])), Some(Level::WARN));
         assert_eq!(level_from_env(env(&[("TF_LOG", "debug")])), Some(Level::DEBUG));
         assert_eq!(level_from_env(env(&[("TF_LOG", "debug"), ("TF_LOG_PROVIDER", "INFO")])), Some(Level::INFO));

@@ -25,26 +25,9 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
         .retry_config(RetryConfig::standard().with_max_attempts(2))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(60))
-                .build(),
-        )
+        .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_timeout(Duration::from_secs(60)).build())
         .load()
         .await
-}
-
-pub async fn ecs_client(endpoint: &str) -> aws_sdk_ecs::Client {
-    aws_sdk_ecs::Client::new(&sdk_config(endpoint).await)
-}
-
-pub async fn ec2_client(endpoint: &str) -> aws_sdk_ec2::Client {
-    aws_sdk_ec2::Client::new(&sdk_config(endpoint).await)
-}
-
-pub async fn rds_client(endpoint: &str) -> aws_sdk_rds::Client {
-    aws_sdk_rds::Client::new(&sdk_config(endpoint).await)
 }
 
 /// ECS, EC2 and RDS clients for one moto server, plus the runtime they run on.
@@ -60,12 +43,7 @@ impl Aws {
     pub fn new(endpoint: &str) -> Aws {
         let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
         let conf = rt.block_on(sdk_config(endpoint));
-        Aws {
-            ecs: aws_sdk_ecs::Client::new(&conf),
-            ec2: aws_sdk_ec2::Client::new(&conf),
-            rds: aws_sdk_rds::Client::new(&conf),
-            rt,
-        }
+        Aws { ecs: aws_sdk_ecs::Client::new(&conf), ec2: aws_sdk_ec2::Client::new(&conf), rds: aws_sdk_rds::Client::new(&conf), rt }
     }
 
     /// Runs one future (typically an SDK call) to completion.
@@ -77,62 +55,36 @@ impl Aws {
     /// failure (MISSING); deleted clusters come back with status INACTIVE.
     pub fn describe_cluster(&self, name_or_arn: &str) -> Option<Cluster> {
         let out = self
-            .block_on(
-                self.ecs
-                    .describe_clusters()
-                    .clusters(name_or_arn)
-                    .include(ClusterField::Tags)
-                    .include(ClusterField::Settings)
-                    .send(),
-            )
+            .block_on(self.ecs.describe_clusters().clusters(name_or_arn).include(ClusterField::Tags).include(ClusterField::Settings).send())
             .unwrap_or_else(|e| panic!("DescribeClusters({name_or_arn}): {}", err_text(&e)));
         out.clusters().first().cloned()
     }
 
     /// The cluster's status ("ACTIVE", "INACTIVE"), or None when it is missing altogether.
     pub fn cluster_status(&self, name_or_arn: &str) -> Option<String> {
-        self.describe_cluster(name_or_arn)
-            .and_then(|c| c.status().map(str::to_string))
+        self.describe_cluster(name_or_arn).and_then(|c| c.status().map(str::to_string))
     }
 
     /// True if the cluster is gone as far as ECS is concerned: INACTIVE or missing.
     pub fn cluster_is_gone(&self, name_or_arn: &str) -> bool {
-        matches!(
-            self.cluster_status(name_or_arn).as_deref(),
-            None | Some("INACTIVE")
-        )
+        matches!(self.cluster_status(name_or_arn).as_deref(), None | Some("INACTIVE"))
     }
 
     /// All cluster ARNs ListClusters returns (moto includes INACTIVE ones).
     pub fn list_cluster_arns(&self) -> Vec<String> {
-        let out = self
-            .block_on(self.ecs.list_clusters().send())
-            .unwrap_or_else(|e| panic!("ListClusters: {}", err_text(&e)));
+        let out = self.block_on(self.ecs.list_clusters().send()).unwrap_or_else(|e| panic!("ListClusters: {}", err_text(&e)));
         out.cluster_arns().to_vec()
     }
 }
 
 /// A cluster's tags as a sorted map.
 pub fn cluster_tags(cluster: &Cluster) -> BTreeMap<String, String> {
-    cluster
-        .tags()
-        .iter()
-        .map(|t| {
-            (
-                t.key().unwrap_or_default().to_string(),
-                t.value().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
+    cluster.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect()
 }
 
 /// The value of the cluster's containerInsights setting, if it reports one.
 pub fn container_insights(cluster: &Cluster) -> Option<String> {
-    cluster
-        .settings()
-        .iter()
-        .find(|s| s.name() == Some(&ClusterSettingName::ContainerInsights))
-        .and_then(|s| s.value().map(str::to_string))
+    cluster.settings().iter().find(|s| s.name() == Some(&ClusterSettingName::ContainerInsights)).and_then(|s| s.value().map(str::to_string))
 }
 
 /// An SDK error with its whole source chain (the Display of an SdkError alone is just "service
@@ -150,8 +102,5 @@ pub fn err_text(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// `[("a","b")]` → a sorted map, for comparing with [`cluster_tags`].
 pub fn tag_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }

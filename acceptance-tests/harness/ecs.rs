@@ -21,20 +21,12 @@ pub fn register_instance(aws: &Aws, cluster: &str) -> String {
                 .send(),
         )
         .unwrap_or_else(|e| panic!("RunInstances: {}", err_text(&e)));
-    let instance_id = run
-        .instances()
-        .first()
-        .and_then(|i| i.instance_id())
-        .expect("RunInstances returned an instance id")
-        .to_string();
+    let instance_id = run.instances().first().and_then(|i| i.instance_id()).expect("RunInstances returned an instance id").to_string();
     let doc = json!({ "instanceId": instance_id }).to_string();
     let reg = aws
         .block_on(aws.ecs.register_container_instance().cluster(cluster).instance_identity_document(doc).send())
         .unwrap_or_else(|e| panic!("RegisterContainerInstance into {cluster}: {}", err_text(&e)));
-    reg.container_instance()
-        .and_then(|c| c.container_instance_arn())
-        .expect("container instance ARN")
-        .to_string()
+    reg.container_instance().and_then(|c| c.container_instance_arn()).expect("container instance ARN").to_string()
 }
 
 /// Force-deregisters every container instance of `cluster` (what the agent's instance going away does).
@@ -50,14 +42,7 @@ pub fn deregister_all_instances(aws: &Aws, cluster: &str) {
 
 /// One container `name` of `memory` MiB from `image`, with an optional fixed host port (container
 /// port 80) and command. Returns the task definition ARN.
-pub fn register_task_definition(
-    aws: &Aws,
-    family: &str,
-    image: &str,
-    memory: i32,
-    host_port: Option<i32>,
-    command: &[&str],
-) -> String {
+pub fn register_task_definition(aws: &Aws, family: &str, image: &str, memory: i32, host_port: Option<i32>, command: &[&str]) -> String {
     let mut c = ContainerDefinition::builder().name(family).image(image).memory(memory).essential(true);
     if let Some(p) = host_port {
         c = c.port_mappings(PortMapping::builder().container_port(80).host_port(p).build());
@@ -68,22 +53,13 @@ pub fn register_task_definition(
     let out = aws
         .block_on(aws.ecs.register_task_definition().family(family).container_definitions(c.build()).send())
         .unwrap_or_else(|e| panic!("RegisterTaskDefinition {family}: {}", err_text(&e)));
-    out.task_definition()
-        .and_then(|t| t.task_definition_arn())
-        .expect("task definition ARN")
-        .to_string()
+    out.task_definition().and_then(|t| t.task_definition_arn()).expect("task definition ARN").to_string()
 }
 
 /// The tasks of `cluster` with this desired status ("RUNNING" or "STOPPED"), described.
 pub fn tasks(aws: &Aws, cluster: &str, desired: &str) -> Vec<aws_sdk_ecs::types::Task> {
     let listed = aws
-        .block_on(
-            aws.ecs
-                .list_tasks()
-                .cluster(cluster)
-                .desired_status(aws_sdk_ecs::types::DesiredStatus::from(desired))
-                .send(),
-        )
+        .block_on(aws.ecs.list_tasks().cluster(cluster).desired_status(aws_sdk_ecs::types::DesiredStatus::from(desired)).send())
         .unwrap_or_else(|e| panic!("ListTasks: {}", err_text(&e)));
     if listed.task_arns().is_empty() {
         return Vec::new();

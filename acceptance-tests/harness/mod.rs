@@ -8,9 +8,6 @@
 //!   Terraform at the provider under test, plus the commands tests run in it.
 //! * [`aws`]: [`Aws`], ECS / EC2 / RDS clients for a moto endpoint with a blocking `block_on`.
 
-// The harness is shared by several test modules; not every module uses every helper.
-#![allow(dead_code, unused_imports)]
-
 pub mod aws;
 pub mod ecs;
 pub mod moto;
@@ -22,7 +19,7 @@ use std::sync::OnceLock;
 
 pub use aws::Aws;
 pub use moto::Moto;
-pub use terraform::{resource_values, state_addresses, TfOutput, TfWorkspace};
+pub use terraform::{resource_values, state_addresses, TfWorkspace};
 
 /// The provider's address, as used in `required_providers` and in `dev_overrides`.
 pub const PROVIDER_SOURCE: &str = "registry.terraform.io/awsecs/awsecs";
@@ -42,12 +39,6 @@ pub fn terraform_bin() -> PathBuf {
     terraform_path()
 }
 
-/// `.tools/venv/bin/moto_server` (installed on first use).
-pub fn moto_server_bin() -> PathBuf {
-    ensure_tools();
-    moto_server_path()
-}
-
 /// `.tools/venv/bin/python`, the interpreter that has moto (runs `standins/launch.py`).
 pub fn moto_python_bin() -> PathBuf {
     ensure_tools();
@@ -59,11 +50,7 @@ fn terraform_path() -> PathBuf {
 }
 
 fn moto_server_path() -> PathBuf {
-    repo_root()
-        .join(".tools")
-        .join("venv")
-        .join("bin")
-        .join("moto_server")
+    repo_root().join(".tools").join("venv").join("bin").join("moto_server")
 }
 
 /// Runs `scripts/install-tools.sh` once per test process if either tool is missing. If that fails,
@@ -97,11 +84,7 @@ fn install_tools_if_missing() -> Result<(), String> {
     }
     for tool in [terraform_path(), moto_server_path()] {
         if !tool.is_file() {
-            return Err(format!(
-                "{} is still missing after {}",
-                tool.display(),
-                script.display()
-            ));
+            return Err(format!("{} is still missing after {}", tool.display(), script.display()));
         }
     }
     Ok(())
@@ -114,25 +97,15 @@ pub fn provider_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let binary = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-awsecs"));
-        assert!(
-            binary.is_file(),
-            "provider binary {} does not exist",
-            binary.display()
-        );
+        assert!(binary.is_file(), "provider binary {} does not exist", binary.display());
         let tmp = std::env::temp_dir();
         remove_stale_provider_dirs(&tmp);
         let dir = tmp.join(format!("{PROVIDER_DIR_PREFIX}{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         let link = dir.join("terraform-provider-awsecs");
-        std::os::unix::fs::symlink(&binary, &link).unwrap_or_else(|e| {
-            panic!(
-                "cannot symlink {} -> {}: {e}",
-                link.display(),
-                binary.display()
-            )
-        });
+        std::os::unix::fs::symlink(&binary, &link)
+            .unwrap_or_else(|e| panic!("cannot symlink {} -> {}: {e}", link.display(), binary.display()));
         dir
     })
 }
@@ -145,10 +118,7 @@ fn remove_stale_provider_dirs(tmp: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(PROVIDER_DIR_PREFIX))
-        else {
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(PROVIDER_DIR_PREFIX)) else {
             continue;
         };
         let Ok(pid) = pid.parse::<u32>() else {
@@ -192,9 +162,6 @@ provider "awsecs" {{
 pub fn assert_no_changes(ws: &TfWorkspace) {
     let (code, out) = ws.plan_exit_code();
     if code != 0 {
-        panic!(
-            "expected an empty plan after apply (exit code 0), got exit code {code} in {}:\n{out}",
-            ws.path().display()
-        );
+        panic!("expected an empty plan after apply (exit code 0), got exit code {code} in {}:\n{out}", ws.path().display());
     }
 }

@@ -42,8 +42,7 @@ impl Moto {
         let mut last_failure = String::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port();
-            let out = File::create(&log)
-                .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
+            let out = File::create(&log).unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
             let err = out.try_clone().expect("clone moto log handle");
             let child = Command::new(&python)
                 .arg(&launcher)
@@ -57,12 +56,7 @@ impl Moto {
                 .stderr(Stdio::from(err))
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start {}: {e}", launcher.display()));
-            let mut moto = Moto {
-                child,
-                port,
-                log: log.clone(),
-                calls: calls.clone(),
-            };
+            let mut moto = Moto { child, port, log: log.clone(), calls: calls.clone() };
             match moto.wait_ready() {
                 Ok(()) => return moto,
                 Err(Retry::PortTaken) => {
@@ -121,15 +115,9 @@ impl Moto {
         let banner = format!("Running on http://127.0.0.1:{}", self.port);
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if let Some(status) = self
-                .child
-                .try_wait()
-                .map_err(|e| Retry::Fatal(format!("wait: {e}")))?
-            {
+            if let Some(status) = self.child.try_wait().map_err(|e| Retry::Fatal(format!("wait: {e}")))? {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-                if log.contains("Address already in use")
-                    || log.contains("is in use by another program")
-                {
+                if log.contains("Address already in use") || log.contains("is in use by another program") {
                     return Err(Retry::PortTaken);
                 }
                 return Err(Retry::Fatal(format!("it exited early with {status}")));
@@ -139,10 +127,7 @@ impl Moto {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(Retry::Fatal(format!(
-                    "no 200 from GET /moto-api/data.json within {}s",
-                    READY_TIMEOUT.as_secs()
-                )));
+                return Err(Retry::Fatal(format!("no 200 from GET /moto-api/data.json within {}s", READY_TIMEOUT.as_secs())));
             }
             std::thread::sleep(POLL_INTERVAL);
         }
@@ -166,10 +151,7 @@ fn free_log_path(dir: &Path) -> PathBuf {
     if !first.exists() {
         return first;
     }
-    (2..)
-        .map(|n| dir.join(format!("moto-{n}.log")))
-        .find(|p| !p.exists())
-        .expect("some log name is free")
+    (2..).map(|n| dir.join(format!("moto-{n}.log"))).find(|p| !p.exists()).expect("some log name is free")
 }
 
 /// A port the kernel just handed out on 127.0.0.1 (and that we released again).
@@ -182,17 +164,9 @@ fn free_port() -> u16 {
 pub fn http_status(port: u16, path: &str) -> Option<u16> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    stream
-        .set_write_timeout(Some(Duration::from_secs(5)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream.set_write_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").ok()?;
     // Only the status line matters; read until its end (or a small cap).
     let mut head = Vec::new();
     let mut buf = [0u8; 512];

@@ -49,8 +49,7 @@ impl TfOutput {
         format!(
             "`terraform {}` exited with {} after {:.1}s\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.args.join(" "),
-            self.code
-                .map_or_else(|| "a signal".to_string(), |c| c.to_string()),
+            self.code.map_or_else(|| "a signal".to_string(), |c| c.to_string()),
             self.duration.as_secs_f64(),
             self.stdout,
             self.stderr
@@ -74,38 +73,23 @@ impl TfWorkspace {
     /// Creates `<tmp>/awsecs-acc-<name>-<pid>-<n>-<nanos>` with the CLI config in it.
     pub fn new(name: &str) -> TfWorkspace {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' }).collect();
         let dir = std::env::temp_dir().join(format!(
             "awsecs-acc-{safe}-{}-{}-{nanos}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        std::fs::create_dir(&dir)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         let home = dir.join("home");
-        std::fs::create_dir(&home)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", home.display()));
+        std::fs::create_dir(&home).unwrap_or_else(|e| panic!("cannot create {}: {e}", home.display()));
 
         let cli_config = dir.join("terraformrc");
         let rc = format!(
             "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
             provider_dir().display()
         );
-        std::fs::write(&cli_config, rc)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", cli_config.display()));
+        std::fs::write(&cli_config, rc).unwrap_or_else(|e| panic!("cannot write {}: {e}", cli_config.display()));
 
         let timeout = std::env::var("AWSECS_ACC_TF_TIMEOUT_SECS")
             .ok()
@@ -113,15 +97,7 @@ impl TfWorkspace {
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_TIMEOUT);
 
-        TfWorkspace {
-            dir,
-            cli_config,
-            home,
-            env: Vec::new(),
-            timeout,
-            timings: Mutex::new(Vec::new()),
-            plan_counter: AtomicU32::new(0),
-        }
+        TfWorkspace { dir, cli_config, home, env: Vec::new(), timeout, timings: Mutex::new(Vec::new()), plan_counter: AtomicU32::new(0) }
     }
 
     /// The workspace directory (Terraform's working directory).
@@ -145,13 +121,7 @@ impl TfWorkspace {
     /// (Re)writes `main.tf`.
     pub fn write_config(&self, main_tf: &str) {
         let path = self.dir.join("main.tf");
-        std::fs::write(&path, main_tf)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-    }
-
-    /// How long each command took so far: (command, duration).
-    pub fn timings(&self) -> Vec<(String, Duration)> {
-        self.timings.lock().unwrap().clone()
+        std::fs::write(&path, main_tf).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
 
     /// Runs `terraform ARGS` (with `-no-color` added after the subcommand) and returns its output,
@@ -167,10 +137,7 @@ impl TfWorkspace {
         cmd.args(&args)
             .current_dir(&self.dir)
             .env_clear()
-            .env(
-                "PATH",
-                std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-            )
+            .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
             .env("HOME", &self.home)
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("CHECKPOINT_DISABLE", "1")
@@ -191,24 +158,11 @@ impl TfWorkspace {
             cmd.env(k, v);
         }
         let raw = run_with_timeout(cmd, self.timeout);
-        let out = TfOutput {
-            args,
-            code: raw.status.and_then(|s| s.code()),
-            stdout: raw.stdout,
-            stderr: raw.stderr,
-            duration: raw.duration,
-        };
-        self.timings
-            .lock()
-            .unwrap()
-            .push((format!("terraform {}", out.args.join(" ")), out.duration));
+        let out =
+            TfOutput { args, code: raw.status.and_then(|s| s.code()), stdout: raw.stdout, stderr: raw.stderr, duration: raw.duration };
+        self.timings.lock().unwrap().push((format!("terraform {}", out.args.join(" ")), out.duration));
         if raw.timed_out {
-            panic!(
-                "timed out after {}s (killed) in {}: {}",
-                self.timeout.as_secs(),
-                self.dir.display(),
-                out.describe()
-            );
+            panic!("timed out after {}s (killed) in {}: {}", self.timeout.as_secs(), self.dir.display(), out.describe());
         }
         out
     }
@@ -218,19 +172,19 @@ impl TfWorkspace {
     pub fn run_ok(&self, args: &[&str]) -> TfOutput {
         let out = self.run(args);
         if !out.success() {
-            panic!(
-                "command failed in {}: {}",
-                self.dir.display(),
-                out.describe()
-            );
+            panic!("command failed in {}: {}", self.dir.display(), out.describe());
         }
         out
     }
 
-    /// `terraform apply -auto-approve`; panics on failure.
+    /// `terraform apply -auto-approve`, then a plan that must be empty (the provider's promise:
+    /// after an apply, nothing to do). Panics on either failing. A test that expects a diff after
+    /// its apply runs `run_ok(&["apply", "-auto-approve"])` and says why.
     #[track_caller]
     pub fn apply(&self) -> TfOutput {
-        self.run_ok(&["apply", "-auto-approve"])
+        let out = self.run_ok(&["apply", "-auto-approve"]);
+        super::assert_no_changes(self);
+        out
     }
 
     /// `terraform destroy -auto-approve`; panics on failure.
@@ -257,11 +211,7 @@ impl TfWorkspace {
         let out = self.run(&["plan", "-detailed-exitcode"]);
         match out.code {
             Some(code @ 0..=2) => (code, out.combined()),
-            _ => panic!(
-                "unexpected plan exit in {}: {}",
-                self.dir.display(),
-                out.describe()
-            ),
+            _ => panic!("unexpected plan exit in {}: {}", self.dir.display(), out.describe()),
         }
     }
 
@@ -271,10 +221,7 @@ impl TfWorkspace {
     #[track_caller]
     pub fn plan_actions(&self) -> Vec<(String, Vec<String>)> {
         let plan = self.saved_plan_json();
-        resource_changes(&plan)
-            .into_iter()
-            .filter(|(_, actions)| actions.as_slice() != ["no-op"])
-            .collect()
+        resource_changes(&plan).into_iter().filter(|(_, actions)| actions.as_slice() != ["no-op"]).collect()
     }
 
     /// `terraform plan -out=FILE` then `terraform show -json FILE`, parsed.
@@ -301,10 +248,7 @@ impl TfWorkspace {
         let state = self.show_state();
         match resource_values(&state, addr) {
             Some(v) => v.clone(),
-            None => panic!(
-                "{addr} is not in the state; addresses present: {:?}\nstate: {state:#}",
-                state_addresses(&state)
-            ),
+            None => panic!("{addr} is not in the state; addresses present: {:?}\nstate: {state:#}", state_addresses(&state)),
         }
     }
 }
@@ -326,11 +270,7 @@ impl Drop for TfWorkspace {
             );
         } else {
             // Captured by the test harness; shown with --nocapture.
-            eprintln!(
-                "terraform commands ({} in {:.1}s):\n{summary}",
-                timings.len(),
-                total.as_secs_f64()
-            );
+            eprintln!("terraform commands ({} in {:.1}s):\n{summary}", timings.len(), total.as_secs_f64());
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
@@ -351,13 +291,8 @@ fn with_no_color(args: &[&str]) -> Vec<String> {
 }
 
 fn parse_json(out: &TfOutput) -> Value {
-    serde_json::from_str(out.stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "`terraform {}` did not print JSON ({e}):\n{}",
-            out.args.join(" "),
-            out.describe()
-        )
-    })
+    serde_json::from_str(out.stdout.trim())
+        .unwrap_or_else(|e| panic!("`terraform {}` did not print JSON ({e}):\n{}", out.args.join(" "), out.describe()))
 }
 
 /// (address, actions) of every entry of a plan's `resource_changes`, no-ops included.
@@ -368,20 +303,11 @@ pub fn resource_changes(plan: &Value) -> Vec<(String, Vec<String>)> {
             changes
                 .iter()
                 .map(|c| {
-                    let addr = c
-                        .get("address")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
+                    let addr = c.get("address").and_then(Value::as_str).unwrap_or_default().to_string();
                     let actions = c
                         .pointer("/change/actions")
                         .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_string)
-                                .collect()
-                        })
+                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
                         .unwrap_or_default();
                     (addr, actions)
                 })
@@ -411,18 +337,12 @@ fn all_resources(state: &Value) -> Vec<&Value> {
 
 /// The `values` of the resource at `addr` in a `show -json` state document.
 pub fn resource_values<'a>(state: &'a Value, addr: &str) -> Option<&'a Value> {
-    all_resources(state)
-        .into_iter()
-        .find(|r| r.get("address").and_then(Value::as_str) == Some(addr))
-        .and_then(|r| r.get("values"))
+    all_resources(state).into_iter().find(|r| r.get("address").and_then(Value::as_str) == Some(addr)).and_then(|r| r.get("values"))
 }
 
 /// The addresses of all resources in a `show -json` state document.
 pub fn state_addresses(state: &Value) -> Vec<String> {
-    all_resources(state)
-        .into_iter()
-        .filter_map(|r| r.get("address").and_then(Value::as_str).map(str::to_string))
-        .collect()
+    all_resources(state).into_iter().filter_map(|r| r.get("address").and_then(Value::as_str).map(str::to_string)).collect()
 }
 
 struct RawOutput {
@@ -437,14 +357,9 @@ struct RawOutput {
 /// stdout and stderr, and kills the whole group if it runs longer than `timeout`.
 fn run_with_timeout(mut cmd: Command, timeout: Duration) -> RawOutput {
     use std::os::unix::process::CommandExt;
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     let start = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
     let out_reader = std::thread::spawn(move || read_all(stdout));
@@ -472,13 +387,7 @@ fn run_with_timeout(mut cmd: Command, timeout: Duration) -> RawOutput {
     let duration = start.elapsed();
     let stdout = out_reader.join().unwrap_or_default();
     let stderr = err_reader.join().unwrap_or_default();
-    RawOutput {
-        status,
-        stdout,
-        stderr,
-        duration,
-        timed_out,
-    }
+    RawOutput { status, stdout, stderr, duration, timed_out }
 }
 
 fn read_all(mut r: impl Read) -> String {

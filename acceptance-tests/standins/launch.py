@@ -7,15 +7,25 @@ acts on moto's backends directly, the way the real ECS agent or scheduler would 
 
 Usage (the Rust harness does this, see harness/moto.rs):
 
-    python launch.py --port 5055 [--standins agent,scheduler] [--record calls.log]
+    python launch.py --port 5055 [--standins agent,scheduler,faults] [--record calls.log]
+                     [--faults rules.json]
 
 With --record, every AWS API call is appended to that file as one line, `service Action`, before
-moto handles it, so tests can count calls (batched reads) or prove that none were made.
+moto handles it, so tests can count calls (batched reads) or prove that none were made. The fault
+layer (faults.py) adds lines that start with `!fault` for the faults it applies; a call it answers
+itself (a throttle, say) never reaches moto and so has no `service Action` line.
+
+--faults FILE loads the fault layer (as if `faults` were in --standins) with the rules in FILE; see
+faults.py for the rules and for its control endpoint, `/standin-faults`.
 
 Each name in --standins is a module next to this file. It may define:
 
     before(req)  called before moto handles the request
     after(req)   called after moto handled it (moto's response has been produced)
+
+    wrap(app, launcher)  returns a WSGI application wrapped around `app`. It runs outside the global
+                         lock, for every request, and may answer without calling `app` at all
+                         (faults.py does this). `launcher` is a `Launcher` (below).
 
 `req` is a `Request` (below). Hooks run under one global lock, and so does the request itself, so
 stand-ins never see moto half-way through another request. A hook that raises is logged to stderr
@@ -44,6 +54,7 @@ from moto.moto_server.werkzeug_app import (
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/")
 _LOCK = threading.RLock()
+_RECORD_LOCK = threading.Lock()
 
 
 class Request:
@@ -75,13 +86,30 @@ class Request:
         self.status = None  # HTTP status of moto's answer, set before after() hooks run
 
 
+class Launcher:
+    """What a stand-in's `wrap(app, launcher)` gets: the launcher's request parsing and call record."""
+
+    def __init__(self, record_file, args):
+        self.Request = Request
+        self.args = args  # the parsed command line (e.g. args.faults)
+        self._record_file = record_file
+
+    def record(self, line):
+        """Appends one line to the call record (--record), if there is one."""
+        if self._record_file is None:
+            return
+        with _RECORD_LOCK:
+            self._record_file.write(line.rstrip("\n") + "\n")
+            self._record_file.flush()
+
+
 class StandinApp:
     """WSGI middleware: hooks before and after moto's own application."""
 
-    def __init__(self, inner, modules, record):
+    def __init__(self, inner, modules, launcher):
         self.inner = inner
         self.modules = modules
-        self.record = record
+        self.launcher = launcher
 
     def _call_hooks(self, name, req):
         for mod in self.modules:
@@ -108,9 +136,7 @@ class StandinApp:
             return start_response(status, headers, exc_info)
 
         with _LOCK:
-            if self.record:
-                self.record.write(f"{req.service} {req.action}\n")
-                self.record.flush()
+            self.launcher.record(f"{req.service} {req.action}")
             self._call_hooks("before", req)
             chunks = list(self.inner(environ, capture))
             req.status = status_holder.get("status")
@@ -124,16 +150,26 @@ def main():
     parser.add_argument("-p", "--port", type=int, required=True)
     parser.add_argument("--standins", default="", help="comma-separated stand-in modules")
     parser.add_argument("--record", default="", help="append `service Action` per call to this file")
+    parser.add_argument("--faults", default="", help="fault rules (JSON) to start with; loads faults.py")
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    modules = [importlib.import_module(n) for n in args.standins.split(",") if n]
-    app = DomainDispatcherApplication(create_backend_app)
+    names = [n for n in args.standins.split(",") if n]
+    if args.faults and "faults" not in names:
+        names.append("faults")
+    modules = [importlib.import_module(n) for n in names]
+    launcher = Launcher(open(args.record, "a") if args.record else None, args)
+    app = StandinApp(DomainDispatcherApplication(create_backend_app), modules, launcher)
+    # Wrappers go around everything, outside the global lock; the first named is the outermost.
+    for mod in reversed(modules):
+        wrap = getattr(mod, "wrap", None)
+        if wrap is not None:
+            app = wrap(app, launcher)
     run_simple(
         args.host,
         args.port,
-        StandinApp(app, modules, open(args.record, "a") if args.record else None),
+        app,
         threaded=True,
         request_handler=MotoRequestHandler,
     )

@@ -51,8 +51,16 @@ const THROTTLING_CODES: &[&str] = &[
 ];
 
 /// Error codes that mean AWS had trouble, whatever the HTTP status.
-const TRANSIENT_CODES: &[&str] =
-    &["InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException", "ServerException", "RequestTimeout", "RequestTimeoutException"];
+const TRANSIENT_CODES: &[&str] = &[
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "ServerException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
 
 /// Error codes that mean the credentials are missing, wrong or expired.
 const CREDENTIAL_CODES: &[&str] = &[

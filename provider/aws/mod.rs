@@ -9,6 +9,7 @@ pub mod tags;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 
@@ -60,6 +61,28 @@ pub struct Aws {
 /// How long a batched read waits for company before it calls AWS.
 pub const BATCH_WINDOW: Duration = Duration::from_millis(10);
 
+/// Retries of a throttled or failed call when `max_retries` is not set: infrastructure runs ride
+/// out throttling storms (hashicorp's AWS provider retries 25 times too). Client errors (a refused
+/// request) are never retried; the SDK's standard mode classifies them.
+pub const DEFAULT_MAX_RETRIES: u32 = 25;
+/// First backoff before a retry; it doubles per attempt, with full jitter, up to [`MAX_BACKOFF`].
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(250);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
+/// One attempt of one call may take this long before it is abandoned (and retried): a call that
+/// never answers cannot hold an apply, or Ctrl-C, for long.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The retry policy for `max_retries` (None: [`DEFAULT_MAX_RETRIES`]).
+pub fn retry_config(max_retries: Option<u32>) -> RetryConfig {
+    let retries = max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+    RetryConfig::standard().with_max_attempts(retries.saturating_add(1)).with_initial_backoff(INITIAL_BACKOFF).with_max_backoff(MAX_BACKOFF)
+}
+
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT).connect_timeout(CONNECT_TIMEOUT).build()
+}
+
 impl Aws {
     pub async fn connect(s: &Settings) -> Result<Aws, String> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
@@ -76,13 +99,12 @@ impl Aws {
             (None, None) => {}
             _ => return Err("`access_key` and `secret_key` go together: set both or neither.".into()),
         }
-        if let Some(n) = s.max_retries {
-            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n.saturating_add(1)));
-        }
+        loader = loader.retry_config(retry_config(s.max_retries)).timeout_config(timeout_config());
         let conf = loader.load().await;
-        let region = conf.region().map(|r| r.to_string()).ok_or(
-            "No AWS region is set: set `region` in the provider block, or AWS_REGION in the environment.",
-        )?;
+        let region = conf
+            .region()
+            .map(|r| r.to_string())
+            .ok_or("No AWS region is set: set `region` in the provider block, or AWS_REGION in the environment.")?;
         Ok(Aws::from_sdk_config(&conf, &s.endpoints, region))
     }
 
@@ -127,10 +149,7 @@ impl Aws {
     /// Clients that are never called: for unit tests of code that only carries a context around.
     #[cfg(test)]
     pub fn unconfigured_for_tests() -> Aws {
-        let conf = SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .build();
+        let conf = SdkConfig::builder().behavior_version(BehaviorVersion::latest()).region(Region::new("us-east-1")).build();
         Aws::from_sdk_config(&conf, &Endpoints::default(), "us-east-1".into())
     }
 }

@@ -37,7 +37,13 @@ impl Aws {
         match on {
             Tagged::Ecs(arn) => {
                 if !remove.is_empty() {
-                    self.ecs.untag_resource().resource_arn(arn).set_tag_keys(Some(remove)).send().await.map_err(|e| AwsError::from_sdk(&e))?;
+                    self.ecs
+                        .untag_resource()
+                        .resource_arn(arn)
+                        .set_tag_keys(Some(remove))
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk(&e))?;
                 }
                 if !add.is_empty() {
                     self.ecs.tag_resource().resource_arn(arn).set_tags(to_ecs(add)).send().await.map_err(|e| AwsError::from_sdk(&e))?;

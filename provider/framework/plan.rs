@@ -134,9 +134,7 @@ pub fn reconcile(planned: &Value, actual: &Value) -> Value {
         (Value::Object(p), Value::Object(a)) => {
             Value::Object(p.iter().map(|(k, pv)| (k.clone(), reconcile(pv, a.get(k).unwrap_or(&Value::Null)))).collect())
         }
-        (Value::List(p), Value::List(a)) if p.len() == a.len() => {
-            Value::List(p.iter().zip(a).map(|(pv, av)| reconcile(pv, av)).collect())
-        }
+        (Value::List(p), Value::List(a)) if p.len() == a.len() => Value::List(p.iter().zip(a).map(|(pv, av)| reconcile(pv, av)).collect()),
         (p, a) if p.is_wholly_known() => {
             let _ = a;
             p.clone()

@@ -70,10 +70,9 @@ mod tests {
 
     #[test]
     fn errors_carry_the_attribute_path_and_skip_unknowns() {
-        let b = Block::new("").attr(Attribute::required("name", Type::String).validate(one_of(&["ok"]))).block(NestedBlock::list(
-            "port",
-            Block::new("").attr(Attribute::required("n", Type::Number).validate(int_between(1, 65535))),
-        ));
+        let b = Block::new("")
+            .attr(Attribute::required("name", Type::String).validate(one_of(&["ok"])))
+            .block(NestedBlock::list("port", Block::new("").attr(Attribute::required("n", Type::Number).validate(int_between(1, 65535)))));
         let cfg = Value::object([
             ("name", "bad name".into()),
             ("port", Value::List(vec![Value::object([("n", Value::int(80))]), Value::object([("n", Value::int(0))])])),

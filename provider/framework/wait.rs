@@ -26,7 +26,13 @@ pub struct Wait {
 impl Wait {
     /// `what` completes "waiting for …", e.g. "container instance i-0abc to be ACTIVE".
     pub fn new(ctx: &impl Context, what: impl Into<String>, timeout: Duration) -> Wait {
-        Wait { stop: ctx.stop().clone(), what: what.into(), timeout, first_delay: Duration::from_secs(1), max_delay: Duration::from_secs(10) }
+        Wait {
+            stop: ctx.stop().clone(),
+            what: what.into(),
+            timeout,
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(10),
+        }
     }
     pub fn delays(mut self, first: Duration, max: Duration) -> Wait {
         self.first_delay = first;
@@ -51,12 +57,7 @@ impl Wait {
                 }
                 Poll::Pending(status) => {
                     if status != last || last_logged.elapsed() >= Duration::from_secs(30) {
-                        tracing::info!(
-                            elapsed_s = start.elapsed().as_secs(),
-                            "still waiting for {}: {}",
-                            self.what,
-                            status
-                        );
+                        tracing::info!(elapsed_s = start.elapsed().as_secs(), "still waiting for {}: {}", self.what, status);
                         last_logged = Instant::now();
                     }
                     last = status;
@@ -146,8 +147,7 @@ mod tests {
             .delays(Duration::from_millis(5), Duration::from_millis(10))
             .until(|| async { Ok::<Poll<()>, Diagnostics>(Poll::Pending("PROVISIONING".into())) })
             .await
-            .err()
-            .expect("must time out");
+            .expect_err("must time out");
         let d = &err.0[0];
         assert!(d.summary.contains("Timed out") && d.summary.contains("the cluster to be ACTIVE"), "{}", d.summary);
         assert!(d.detail.contains("PROVISIONING"), "{}", d.detail);

@@ -144,9 +144,7 @@ async fn serve(version: u32, client_cert: Option<String>) -> Result<(), String> 
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
         .add_service(
-            ProviderServerV5::new(V5::new(v6))
-                .max_decoding_message_size(MAX_MESSAGE_BYTES)
-                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+            ProviderServerV5::new(V5::new(v6)).max_decoding_message_size(MAX_MESSAGE_BYTES).max_encoding_message_size(MAX_MESSAGE_BYTES),
         );
 
     let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
@@ -171,9 +169,7 @@ async fn serve(version: u32, client_cert: Option<String>) -> Result<(), String> 
             // reattach/debug session. Plain gRPC, on loopback only.
             announce(&handshake_line(version, &addr, None))?;
             tracing::debug!(%addr, version, "serving the plugin protocol without TLS (loopback only)");
-            let incoming = TcpListenerStream::new(listener).map(|conn| {
-                conn.inspect(|tcp| no_delay(tcp))
-            });
+            let incoming = TcpListenerStream::new(listener).map(|conn| conn.inspect(no_delay));
             run(router.serve_with_incoming_shutdown(incoming, stop), shutdown_rx).await
         }
     }
@@ -267,11 +263,7 @@ impl AsyncWrite for TlsConn {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
     }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
+    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[std::io::IoSlice<'_>]) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.get_mut().0).poll_write_vectored(cx, bufs)
     }
     fn is_write_vectored(&self) -> bool {

@@ -102,10 +102,7 @@ mod tests {
         let client = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
         let tls = server_tls(&client.cert.pem()).unwrap();
         assert!(tls.cert_der.len() > 50);
-        let v = PinnedClientCert {
-            expected: client.cert.der().clone(),
-            provider: Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
-        };
+        let v = PinnedClientCert { expected: client.cert.der().clone(), provider: Arc::new(rustls::crypto::aws_lc_rs::default_provider()) };
         assert!(v.supported_verify_schemes().contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
         assert!(v.verify_client_cert(client.cert.der(), &[], UnixTime::now()).is_ok());
         let other = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();

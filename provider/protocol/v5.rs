@@ -70,10 +70,7 @@ impl<P: ProviderConfig> ProviderV5 for V5<P> {
     ) -> Rpc<pb5::validate_data_source_config::Response> {
         relay(r, |r| self.v6.validate_data_resource_config(r)).await
     }
-    async fn upgrade_resource_state(
-        &self,
-        r: Request<pb5::upgrade_resource_state::Request>,
-    ) -> Rpc<pb5::upgrade_resource_state::Response> {
+    async fn upgrade_resource_state(&self, r: Request<pb5::upgrade_resource_state::Request>) -> Rpc<pb5::upgrade_resource_state::Response> {
         relay(r, |r| self.v6.upgrade_resource_state(r)).await
     }
     async fn configure(&self, r: Request<pb5::configure::Request>) -> Rpc<pb5::configure::Response> {
@@ -82,22 +79,13 @@ impl<P: ProviderConfig> ProviderV5 for V5<P> {
     async fn read_resource(&self, r: Request<pb5::read_resource::Request>) -> Rpc<pb5::read_resource::Response> {
         relay(r, |r| self.v6.read_resource(r)).await
     }
-    async fn plan_resource_change(
-        &self,
-        r: Request<pb5::plan_resource_change::Request>,
-    ) -> Rpc<pb5::plan_resource_change::Response> {
+    async fn plan_resource_change(&self, r: Request<pb5::plan_resource_change::Request>) -> Rpc<pb5::plan_resource_change::Response> {
         relay(r, |r| self.v6.plan_resource_change(r)).await
     }
-    async fn apply_resource_change(
-        &self,
-        r: Request<pb5::apply_resource_change::Request>,
-    ) -> Rpc<pb5::apply_resource_change::Response> {
+    async fn apply_resource_change(&self, r: Request<pb5::apply_resource_change::Request>) -> Rpc<pb5::apply_resource_change::Response> {
         relay(r, |r| self.v6.apply_resource_change(r)).await
     }
-    async fn import_resource_state(
-        &self,
-        r: Request<pb5::import_resource_state::Request>,
-    ) -> Rpc<pb5::import_resource_state::Response> {
+    async fn import_resource_state(&self, r: Request<pb5::import_resource_state::Request>) -> Rpc<pb5::import_resource_state::Response> {
         relay(r, |r| self.v6.import_resource_state(r)).await
     }
     async fn read_data_source(&self, r: Request<pb5::read_data_source::Request>) -> Rpc<pb5::read_data_source::Response> {

@@ -78,10 +78,7 @@ impl<P: ProviderConfig> Provider for V6<P> {
         Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics(&diags) }))
     }
 
-    async fn upgrade_resource_state(
-        &self,
-        req: Request<pb::upgrade_resource_state::Request>,
-    ) -> Rpc<pb::upgrade_resource_state::Response> {
+    async fn upgrade_resource_state(&self, req: Request<pb::upgrade_resource_state::Request>) -> Rpc<pb::upgrade_resource_state::Response> {
         let req = req.into_inner();
         let res = (|| {
             let r = self.core.resource(&req.type_name)?;
@@ -128,10 +125,7 @@ impl<P: ProviderConfig> Provider for V6<P> {
         }))
     }
 
-    async fn plan_resource_change(
-        &self,
-        req: Request<pb::plan_resource_change::Request>,
-    ) -> Rpc<pb::plan_resource_change::Response> {
+    async fn plan_resource_change(&self, req: Request<pb::plan_resource_change::Request>) -> Rpc<pb::plan_resource_change::Response> {
         let req = req.into_inner();
         tracing::debug!(resource = %req.type_name, "PlanResourceChange");
         let res = async {
@@ -159,10 +153,7 @@ impl<P: ProviderConfig> Provider for V6<P> {
         }))
     }
 
-    async fn apply_resource_change(
-        &self,
-        req: Request<pb::apply_resource_change::Request>,
-    ) -> Rpc<pb::apply_resource_change::Response> {
+    async fn apply_resource_change(&self, req: Request<pb::apply_resource_change::Request>) -> Rpc<pb::apply_resource_change::Response> {
         let req = req.into_inner();
         tracing::debug!(resource = %req.type_name, "ApplyResourceChange");
         let res = async {
@@ -182,10 +173,7 @@ impl<P: ProviderConfig> Provider for V6<P> {
         }))
     }
 
-    async fn import_resource_state(
-        &self,
-        req: Request<pb::import_resource_state::Request>,
-    ) -> Rpc<pb::import_resource_state::Response> {
+    async fn import_resource_state(&self, req: Request<pb::import_resource_state::Request>) -> Rpc<pb::import_resource_state::Response> {
         let req = req.into_inner();
         tracing::debug!(resource = %req.type_name, id = %req.id, "ImportResourceState");
         let res = async {
@@ -196,11 +184,7 @@ impl<P: ProviderConfig> Provider for V6<P> {
         .await;
         Ok(Response::new(match res {
             Ok(state) => pb::import_resource_state::Response {
-                imported_resources: vec![pb::import_resource_state::ImportedResource {
-                    type_name: req.type_name,
-                    state,
-                    private: vec![],
-                }],
+                imported_resources: vec![pb::import_resource_state::ImportedResource { type_name: req.type_name, state, private: vec![] }],
                 diagnostics: vec![],
             },
             Err(d) => pb::import_resource_state::Response { imported_resources: vec![], diagnostics: diagnostics(&d) },

@@ -10,8 +10,8 @@ use super::tags::{self, Tagged};
 use crate::aws::errors::{describe, AwsError};
 use crate::aws::find::ecs::TaskFilter;
 use crate::aws::tags as aws_tags;
-use crate::resources::names::ecs_name;
 use crate::framework::{Failed, Resource};
+use crate::resources::names::ecs_name;
 use crate::resources::Ctx;
 use crate::tf::{Attribute, Block, Diagnostics, Schema, Type, Value};
 
@@ -53,10 +53,7 @@ impl Config {
 }
 
 fn insights_setting(on: bool) -> ClusterSetting {
-    ClusterSetting::builder()
-        .name(ClusterSettingName::ContainerInsights)
-        .value(if on { "enabled" } else { "disabled" })
-        .build()
+    ClusterSetting::builder().name(ClusterSettingName::ContainerInsights).value(if on { "enabled" } else { "disabled" }).build()
 }
 
 /// The resource value for a cluster AWS described. `prior` supplies what AWS does not keep apart
@@ -169,7 +166,9 @@ impl Resource<Ctx> for ClusterResource {
                 "CreateCluster succeeded but DescribeClusters does not show it ACTIVE. Run `terraform apply` again.",
             )
             .into()),
-            Err(d) => Err(Failed::with_partial(d, Value::object([("id", arn.clone().into()), ("arn", arn.into()), ("name", cfg.name.into())]))),
+            Err(d) => {
+                Err(Failed::with_partial(d, Value::object([("id", arn.clone().into()), ("arn", arn.into()), ("name", cfg.name.into())])))
+            }
         }
     }
 
@@ -185,15 +184,13 @@ impl Resource<Ctx> for ClusterResource {
         if let Some(on) = cfg.container_insights {
             if prior.get("container_insights").as_bool() != Some(on) {
                 tracing::info!(cluster = %cfg.name, enabled = on, "updating Container Insights");
-                ecs.update_cluster()
-                    .cluster(&arn)
-                    .settings(insights_setting(on))
-                    .send()
-                    .await
-                    .map_err(|e| Diagnostics::of_error(format!("Cannot change Container Insights of ECS cluster {:?}", cfg.name), describe(&e)))?;
+                ecs.update_cluster().cluster(&arn).settings(insights_setting(on)).send().await.map_err(|e| {
+                    Diagnostics::of_error(format!("Cannot change Container Insights of ECS cluster {:?}", cfg.name), describe(&e))
+                })?;
             }
         }
-        tags::update(ctx, Tagged::Ecs(&arn), prior.get("tags_all"), planned.get("tags_all"), &format!("ECS cluster {:?}", cfg.name)).await?;
+        tags::update(ctx, Tagged::Ecs(&arn), prior.get("tags_all"), planned.get("tags_all"), &format!("ECS cluster {:?}", cfg.name))
+            .await?;
         match find(ctx, &arn).await? {
             Some(c) => Ok(to_state(&c, planned, &ctx.default_tags)),
             None => Err(Diagnostics::of_error(

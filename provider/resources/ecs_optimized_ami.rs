@@ -47,11 +47,7 @@ pub fn date_in_name(name: &str) -> Option<&str> {
 
 /// The newest of (id, name) pairs by the date in the name; ties broken by the name itself.
 pub fn newest<'a>(images: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<(&'a str, &'a str)> {
-    images
-        .into_iter()
-        .filter_map(|(id, name)| date_in_name(name).map(|d| (d, name, id)))
-        .max()
-        .map(|(_, name, id)| (id, name))
+    images.into_iter().filter_map(|(id, name)| date_in_name(name).map(|d| (d, name, id))).max().map(|(_, name, id)| (id, name))
 }
 
 /// (image id, name) of the newest ECS-optimized image of `family` for `architecture`.
@@ -102,12 +98,7 @@ impl DataSource<Ctx> for EcsOptimizedAmiDataSource {
         let family = config.get("family").as_str().unwrap_or("amazon-linux-2").to_string();
         let arch = config.get("architecture").as_str().unwrap_or("x86_64").to_string();
         let (id, name) = lookup(ctx, &family, &arch).await?;
-        Ok(Value::object([
-            ("family", family.into()),
-            ("architecture", arch.into()),
-            ("id", id.into()),
-            ("name", name.into()),
-        ]))
+        Ok(Value::object([("family", family.into()), ("architecture", arch.into()), ("id", id.into()), ("name", name.into())]))
     }
 }
 

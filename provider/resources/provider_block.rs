@@ -61,7 +61,7 @@ pub fn schema() -> Schema {
             .attr(Attribute::optional("secret_key", Type::String).sensitive().describe("Secret access key. Set together with `access_key`."))
             .attr(
                 Attribute::optional("max_retries", Type::Number)
-                    .describe("How many times a throttled or failed AWS call is retried (default: the AWS SDK's standard retry mode, 2 retries).")
+                    .describe("How many times a throttled or failed AWS call (throttling, AWS-side errors, lost answers, an attempt over 30 s) is retried, with exponential backoff and jitter from 0.25 s up to 20 s between attempts. Refused requests are never retried. Default: 25.")
                     .validate(int_between(0, 100)),
             )
             .block(

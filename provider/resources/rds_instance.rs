@@ -1,6 +1,6 @@
 //! Data source `awsecs_rds_instance`: the read-only facts of an existing RDS instance (endpoint,
 //! engine, master user, VPC), for configurations that only need the endpoint. The same attributes
-//! and the same read back `awsecs_rds_link` (see `rds_link.rs`).
+//! and the same read back `awsecs_rds_link` (see `rds_link/`).
 
 use async_trait::async_trait;
 use aws_sdk_rds::types::DbInstance;

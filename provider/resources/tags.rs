@@ -9,11 +9,13 @@ use crate::resources::Ctx;
 use crate::tf::{Attribute, Diagnostics, Type, Value};
 
 pub fn tags_attribute() -> Attribute {
-    Attribute::optional("tags", Type::map(Type::String)).describe("Tags for this resource. Provider `default_tags` are added to them (see `tags_all`).")
+    Attribute::optional("tags", Type::map(Type::String))
+        .describe("Tags for this resource. Provider `default_tags` are added to them (see `tags_all`).")
 }
 
 pub fn tags_all_attribute() -> Attribute {
-    Attribute::computed("tags_all", Type::map(Type::String)).describe("All tags of the resource: provider `default_tags` overlaid with `tags`.")
+    Attribute::computed("tags_all", Type::map(Type::String))
+        .describe("All tags of the resource: provider `default_tags` overlaid with `tags`.")
 }
 
 /// Splits the tags AWS holds into (`tags`, `tags_all`). A tag counts as configured when it was in
@@ -21,11 +23,8 @@ pub fn tags_all_attribute() -> Attribute {
 /// null when nothing configured is left, so an unset `tags` never shows a diff against `{}`.
 pub fn split(aws: &BTreeMap<String, String>, defaults: &BTreeMap<String, String>, prior_tags: &Value) -> (Value, Value) {
     let prior = prior_tags.to_string_map();
-    let own: BTreeMap<String, String> = aws
-        .iter()
-        .filter(|(k, v)| prior.contains_key(*k) || defaults.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let own: BTreeMap<String, String> =
+        aws.iter().filter(|(k, v)| prior.contains_key(*k) || defaults.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
     let tags = if own.is_empty() && prior_tags.is_null() { Value::Null } else { Value::string_map(own.iter()) };
     (tags, Value::string_map(aws.iter()))
 }
@@ -41,7 +40,10 @@ pub fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> (
 /// `what` names the resource in errors ("ECS service \"web\"").
 pub async fn update(ctx: &Ctx, on: Tagged<'_>, old: &Value, new: &Value, what: &str) -> Result<(), Diagnostics> {
     let (add, remove) = diff(&old.to_string_map(), &new.to_string_map());
-    ctx.aws.change_tags(on, &add, remove).await.map_err(|e| Diagnostics::of_error(format!("Cannot update the tags of {what}"), e.to_string()))
+    ctx.aws
+        .change_tags(on, &add, remove)
+        .await
+        .map_err(|e| Diagnostics::of_error(format!("Cannot update the tags of {what}"), e.to_string()))
 }
 
 #[cfg(test)]

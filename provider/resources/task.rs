@@ -9,11 +9,11 @@ use aws_sdk_ecs::types::{ContainerOverride, KeyValuePair, Task, TaskOverride};
 
 use super::service::{check_task_definition_ref, cluster_name};
 use crate::aws::errors::describe;
+use crate::framework::timeouts::timeouts_block;
 use crate::framework::validate::{int_between, one_of};
 use crate::framework::wait::{Poll, Wait};
 use crate::framework::{Failed, Resource};
 use crate::resources::Ctx;
-use crate::framework::timeouts::timeouts_block;
 use crate::tf::{Attribute, Block, Diagnostics, NestedBlock, Schema, Type, Value};
 
 pub struct TaskResource;
@@ -129,12 +129,23 @@ async fn describe_tasks(ctx: &Ctx, cluster: &str, arns: &[String]) -> Result<Vec
 fn stopped_line(t: &Task) -> String {
     let id = t.task_arn().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string();
     let exits: Vec<String> = t.containers().iter().filter_map(|c| Some(format!("{} exit {}", c.name()?, c.exit_code()?))).collect();
-    format!("task {id}: {}{}", t.stopped_reason().unwrap_or("no reason given"), if exits.is_empty() { String::new() } else { format!(" ({})", exits.join(", ")) })
+    format!(
+        "task {id}: {}{}",
+        t.stopped_reason().unwrap_or("no reason given"),
+        if exits.is_empty() { String::new() } else { format!(" ({})", exits.join(", ")) }
+    )
 }
 
 impl TaskResource {
     /// Waits until every task is at least `target` (RUNNING counts STOPPED as past it).
-    async fn wait_tasks(&self, ctx: &Ctx, cluster: &str, arns: &[String], target: &str, timeout: Duration) -> Result<Vec<Task>, Diagnostics> {
+    async fn wait_tasks(
+        &self,
+        ctx: &Ctx,
+        cluster: &str,
+        arns: &[String],
+        target: &str,
+        timeout: Duration,
+    ) -> Result<Vec<Task>, Diagnostics> {
         let logged = std::sync::Mutex::new(std::collections::HashSet::<String>::new());
         Wait::new(ctx, format!("{} task(s) in cluster {:?} to be {target}", arns.len(), cluster_name(cluster)), timeout)
             .delays(Duration::from_millis(500), Duration::from_secs(10))
@@ -180,7 +191,10 @@ impl Resource<Ctx> for TaskResource {
         let override_block = Block::new("Changes to one container of the task for this run.")
             .attr(Attribute::required("name", Type::String).describe("The container's name in the task definition."))
             .attr(Attribute::optional("command", Type::list(Type::String)).describe("Command to run instead of the container's."))
-            .attr(Attribute::optional("environment", Type::map(Type::String)).describe("Environment variables added to (or replacing) the container's."));
+            .attr(
+                Attribute::optional("environment", Type::map(Type::String))
+                    .describe("Environment variables added to (or replacing) the container's."),
+            );
         Schema::new(
             0,
             Block::new("Runs a task definition once (\"Run Tasks\" in the console), e.g. a database migration. Every argument but `wait_for` forces a new run. A finished task is not run again on the next apply; destroying the resource stops tasks still running.\n\nImport with `CLUSTER/TASK_ID` (several: `CLUSTER/ID1,ID2`).")
@@ -216,7 +230,9 @@ impl Resource<Ctx> for TaskResource {
             .set_overrides(cfg.task_override())
             .send()
             .await
-            .map_err(|e| Diagnostics::of_error(format!("Cannot run task {:?} in cluster {:?}", cfg.task_definition, cfg.cluster), describe(&e)))?;
+            .map_err(|e| {
+                Diagnostics::of_error(format!("Cannot run task {:?} in cluster {:?}", cfg.task_definition, cfg.cluster), describe(&e))
+            })?;
         let arns: Vec<String> = out.tasks().iter().filter_map(|t| t.task_arn().map(str::to_string)).collect();
         let mut state = planned.clone();
         state.set("task_arns", arns_value(&arns));
@@ -236,7 +252,11 @@ impl Resource<Ctx> for TaskResource {
                         "ATTRIBUTE" => " (no container instance has an attribute the task requires)",
                         _ => "",
                     };
-                    format!("{reason}{hint}{}{}", f.arn().map(|a| format!(" on {a}")).unwrap_or_default(), f.detail().map(|d| format!(": {d}")).unwrap_or_default())
+                    format!(
+                        "{reason}{hint}{}{}",
+                        f.arn().map(|a| format!(" on {a}")).unwrap_or_default(),
+                        f.detail().map(|d| format!(": {d}")).unwrap_or_default()
+                    )
                 })
                 .collect();
             let diags = Diagnostics::of_error(
@@ -276,7 +296,9 @@ impl Resource<Ctx> for TaskResource {
             match joined {
                 Ok((i, Ok(Some(t)))) => found.push((i, t)),
                 Ok((_, Ok(None))) => {}
-                Ok((_, Err(e))) => return Err(Diagnostics::of_error(format!("Cannot read ECS tasks in cluster {cluster:?}"), e.to_string())),
+                Ok((_, Err(e))) => {
+                    return Err(Diagnostics::of_error(format!("Cannot read ECS tasks in cluster {cluster:?}"), e.to_string()))
+                }
                 Err(e) => return Err(Diagnostics::of_error("Internal error reading ECS tasks", e.to_string())),
             }
         }
@@ -304,14 +326,19 @@ impl Resource<Ctx> for TaskResource {
             Ok(t) => t,
             Err(d) => return Err(d),
         };
-        let running: Vec<String> =
-            tasks.iter().filter(|t| t.desired_status() != Some("STOPPED") && t.last_status() != Some("STOPPED")).filter_map(|t| t.task_arn().map(str::to_string)).collect();
+        let running: Vec<String> = tasks
+            .iter()
+            .filter(|t| t.desired_status() != Some("STOPPED") && t.last_status() != Some("STOPPED"))
+            .filter_map(|t| t.task_arn().map(str::to_string))
+            .collect();
         if running.is_empty() {
             return Ok(());
         }
         for arn in &running {
             tracing::info!(task = %arn, "stopping ECS task");
-            if let Err(e) = ctx.aws.ecs.stop_task().cluster(&cfg.cluster).task(arn).reason("Stopped by Terraform (awsecs_task destroyed)").send().await {
+            if let Err(e) =
+                ctx.aws.ecs.stop_task().cluster(&cfg.cluster).task(arn).reason("Stopped by Terraform (awsecs_task destroyed)").send().await
+            {
                 return Err(Diagnostics::of_error(format!("Cannot stop ECS task {arn}"), describe(&e)));
             }
         }
@@ -347,13 +374,25 @@ impl Resource<Ctx> for TaskResource {
             .map(|c| {
                 Value::object([
                     ("name", Value::opt_string(c.name())),
-                    ("command", if c.command().is_empty() { Value::Null } else { Value::List(c.command().iter().map(|s| Value::string(s.clone())).collect()) }),
+                    (
+                        "command",
+                        if c.command().is_empty() {
+                            Value::Null
+                        } else {
+                            Value::List(c.command().iter().map(|s| Value::string(s.clone())).collect())
+                        },
+                    ),
                     (
                         "environment",
                         if c.environment().is_empty() {
                             Value::Null
                         } else {
-                            Value::Map(c.environment().iter().filter_map(|kv| Some((kv.name()?.to_string(), Value::opt_string(kv.value())))).collect())
+                            Value::Map(
+                                c.environment()
+                                    .iter()
+                                    .filter_map(|kv| Some((kv.name()?.to_string(), Value::opt_string(kv.value()))))
+                                    .collect(),
+                            )
                         },
                     ),
                 ])
@@ -389,7 +428,8 @@ mod tests {
 
     #[test]
     fn status_is_stopped_only_when_all_stopped() {
-        let (s, codes, reason) = summarize(&[task("STOPPED", Some(0), Some("Essential container in task exited")), task("RUNNING", None, None)]);
+        let (s, codes, reason) =
+            summarize(&[task("STOPPED", Some(0), Some("Essential container in task exited")), task("RUNNING", None, None)]);
         assert_eq!(s.as_deref(), Some("RUNNING"));
         assert_eq!(codes.get("job"), Some(&0));
         assert_eq!(reason.as_deref(), Some("Essential container in task exited"));

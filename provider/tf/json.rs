@@ -53,11 +53,8 @@ fn from_json(j: &Json, ty: &Type, path: &str) -> Result<Value, String> {
         },
         Type::List(e) | Type::Set(e) => {
             let items = j.as_array().ok_or_else(|| at(path, "expected an array"))?;
-            let vals = items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| from_json(item, e, &format!("{path}[{i}]")))
-                .collect::<Result<Vec<_>, _>>()?;
+            let vals =
+                items.iter().enumerate().map(|(i, item)| from_json(item, e, &format!("{path}[{i}]"))).collect::<Result<Vec<_>, _>>()?;
             Ok(if matches!(ty, Type::List(_)) { Value::List(vals) } else { Value::Set(vals) })
         }
         Type::Tuple(elems) => {
@@ -107,9 +104,7 @@ mod tests {
 
     #[test]
     fn stale_attributes_are_dropped_and_new_ones_are_null() {
-        let ty = Type::Object(
-            [("name".to_string(), Type::String), ("added".to_string(), Type::list(Type::String))].into(),
-        );
+        let ty = Type::Object([("name".to_string(), Type::String), ("added".to_string(), Type::list(Type::String))].into());
         let raw = br#"{
             "name": "wp",
             "legacy_field": 12
@@ -122,8 +117,7 @@ mod tests {
     fn numbers_and_nested_values() {
         let blk = Type::Object([("port".to_string(), Type::Number)].into());
         let ty = Type::Object(
-            [("n".to_string(), Type::Number), ("b".to_string(), Type::set(blk)), ("m".to_string(), Type::map(Type::String))]
-                .into(),
+            [("n".to_string(), Type::Number), ("b".to_string(), Type::set(blk)), ("m".to_string(), Type::map(Type::String))].into(),
         );
         let v = decode(br#"{"n": 1.25, "b": [{"port": 80}], "m": {"a": "b"}}"#, &ty).unwrap();
         assert_eq!(v.get("n"), &Value::Number(Number::Float(1.25)));

@@ -61,11 +61,7 @@ fn from_mp(mp: Mp, ty: &Type, path: &mut String) -> Result<Value, String> {
             },
             Mp::F32(f) => Ok(Value::Number(Number::Float(f as f64))),
             Mp::F64(f) => Ok(Value::Number(Number::Float(f))),
-            Mp::String(s) => s
-                .as_str()
-                .and_then(Number::parse)
-                .map(Value::Number)
-                .ok_or_else(|| err(path, "number text is not a number")),
+            Mp::String(s) => s.as_str().and_then(Number::parse).map(Value::Number).ok_or_else(|| err(path, "number text is not a number")),
             other => Err(err(path, format!("expected a number, found {}", kind(&other)))),
         },
         Type::Bool => match mp {
@@ -142,8 +138,7 @@ fn from_mp(mp: Mp, ty: &Type, path: &mut String) -> Result<Value, String> {
                 Some(Mp::String(s)) => s.into_bytes(),
                 _ => return Err(err(path, "dynamic value without a type")),
             };
-            let j: serde_json::Value =
-                serde_json::from_slice(&type_json).map_err(|e| err(path, format!("dynamic type: {e}")))?;
+            let j: serde_json::Value = serde_json::from_slice(&type_json).map_err(|e| err(path, format!("dynamic type: {e}")))?;
             let t = Type::from_json(&j).map_err(|e| err(path, e))?;
             from_mp(inner, &t, path)
         }
@@ -192,21 +187,16 @@ fn to_mp(v: &Value, ty: &Type) -> Mp {
             Number::Big(s) => Mp::String(s.clone().into()),
         },
         (Value::String(s), _) => Mp::String(s.clone().into()),
-        (Value::List(items) | Value::Set(items), Type::List(e) | Type::Set(e)) => {
-            Mp::Array(items.iter().map(|i| to_mp(i, e)).collect())
-        }
+        (Value::List(items) | Value::Set(items), Type::List(e) | Type::Set(e)) => Mp::Array(items.iter().map(|i| to_mp(i, e)).collect()),
         (Value::List(items) | Value::Set(items) | Value::Tuple(items), Type::Tuple(elems)) => {
             Mp::Array(items.iter().zip(elems).map(|(i, t)| to_mp(i, t)).collect())
         }
         (Value::Map(m) | Value::Object(m), Type::Map(e)) => {
             Mp::Map(m.iter().map(|(k, v)| (Mp::String(k.clone().into()), to_mp(v, e))).collect())
         }
-        (Value::Map(m) | Value::Object(m), Type::Object(attrs)) => Mp::Map(
-            attrs
-                .iter()
-                .map(|(k, t)| (Mp::String(k.clone().into()), m.get(k).map(|v| to_mp(v, t)).unwrap_or(Mp::Nil)))
-                .collect(),
-        ),
+        (Value::Map(m) | Value::Object(m), Type::Object(attrs)) => {
+            Mp::Map(attrs.iter().map(|(k, t)| (Mp::String(k.clone().into()), m.get(k).map(|v| to_mp(v, t)).unwrap_or(Mp::Nil))).collect())
+        }
         // A value that does not fit its type: null is the only safe answer.
         _ => Mp::Nil,
     }
@@ -346,13 +336,13 @@ mod tests {
     fn malformed_input_is_an_error_not_a_panic() {
         let ty = obj_type(&[("a", Type::list(Type::String))]);
         for bad in [
-            &[0x81u8][..],                           // map missing its entry
-            &[0x92, 0xa1, b'x'],                     // array cut short
-            &[0x81, 0x01, 0x02],                     // non-string key
-            &[0x81, 0xa1, b'a', 0xa1, b'x'],         // string where a list belongs
-            &[0x81, 0xa1, b'a', 0x91, 0xc3],         // bool in a list of strings
-            &[0xdd, 0xff, 0xff, 0xff, 0xff],         // array claiming 4G elements
-            &[0x80, 0x00],                           // trailing bytes
+            &[0x81u8][..],                               // map missing its entry
+            &[0x92, 0xa1, b'x'],                         // array cut short
+            &[0x81, 0x01, 0x02],                         // non-string key
+            &[0x81, 0xa1, b'a', 0xa1, b'x'],             // string where a list belongs
+            &[0x81, 0xa1, b'a', 0x91, 0xc3],             // bool in a list of strings
+            &[0xdd, 0xff, 0xff, 0xff, 0xff],             // array claiming 4G elements
+            &[0x80, 0x00],                               // trailing bytes
             &[0x81, 0xa1, b'a', 0x91, 0xa2, 0xff, 0xfe], // invalid UTF-8
         ] {
             assert!(decode(bad, &ty).is_err(), "{bad:02x?} should fail");

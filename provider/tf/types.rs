@@ -41,8 +41,7 @@ impl Type {
             Type::Set(e) => json!(["set", e.to_json()]),
             Type::Map(e) => json!(["map", e.to_json()]),
             Type::Object(attrs) => {
-                let fields: serde_json::Map<String, Json> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let fields: serde_json::Map<String, Json> = attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
                 json!(["object", fields])
             }
             Type::Tuple(elems) => json!(["tuple", elems.iter().map(Type::to_json).collect::<Vec<_>>()]),
@@ -100,10 +99,7 @@ mod tests {
         attrs.insert("c".to_string(), Type::Tuple(vec![Type::Bool, Type::Dynamic]));
         let t = Type::set(Type::Object(attrs));
         let j = t.to_json();
-        assert_eq!(
-            j.to_string(),
-            r#"["set",["object",{"a":["list","string"],"b":["map","number"],"c":["tuple",["bool","dynamic"]]}]]"#
-        );
+        assert_eq!(j.to_string(), r#"["set",["object",{"a":["list","string"],"b":["map","number"],"c":["tuple",["bool","dynamic"]]}]]"#);
         assert_eq!(Type::from_json(&j).unwrap(), t);
     }
 

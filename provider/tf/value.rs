@@ -51,12 +51,10 @@ impl PartialEq for Number {
     fn eq(&self, other: &Number) -> bool {
         match (self, other) {
             (Number::Big(a), Number::Big(b)) => a == b,
-            (Number::Big(_), _) | (_, Number::Big(_)) => {
-                match (self.as_i64(), other.as_i64()) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => self.as_f64() == other.as_f64(),
-                }
-            }
+            (Number::Big(_), _) | (_, Number::Big(_)) => match (self.as_i64(), other.as_i64()) {
+                (Some(a), Some(b)) => a == b,
+                _ => self.as_f64() == other.as_f64(),
+            },
             (Number::Int(a), Number::Int(b)) => a == b,
             _ => self.as_f64() == other.as_f64(),
         }
@@ -138,9 +136,6 @@ impl Value {
     pub fn opt_int(i: Option<i64>) -> Value {
         i.map(Value::int).unwrap_or(Value::Null)
     }
-    pub fn opt_bool(b: Option<bool>) -> Value {
-        b.map(Value::Bool).unwrap_or(Value::Null)
-    }
     /// A map(string) value; an empty map is kept as an empty map (not null).
     pub fn string_map<'a>(entries: impl IntoIterator<Item = (&'a String, &'a String)>) -> Value {
         Value::Map(entries.into_iter().map(|(k, v)| (k.clone(), Value::string(v.clone()))).collect())
@@ -212,15 +207,11 @@ impl Value {
     }
     /// A known map(string) as Rust strings; entries whose value is not a known string are skipped.
     pub fn to_string_map(&self) -> BTreeMap<String, String> {
-        self.as_map()
-            .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect())
-            .unwrap_or_default()
+        self.as_map().map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect()).unwrap_or_default()
     }
     /// A known list(string) as Rust strings.
     pub fn to_string_list(&self) -> Vec<String> {
-        self.as_list()
-            .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-            .unwrap_or_default()
+        self.as_list().map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
     }
 }
 

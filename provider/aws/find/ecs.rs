@@ -68,7 +68,11 @@ impl Aws {
 
     /// The container instance ARNs of `cluster` (all statuses, or only `status`); empty when the
     /// cluster does not exist.
-    pub async fn list_container_instance_arns(&self, cluster: &str, status: Option<ContainerInstanceStatus>) -> Result<Vec<String>, AwsError> {
+    pub async fn list_container_instance_arns(
+        &self,
+        cluster: &str,
+        status: Option<ContainerInstanceStatus>,
+    ) -> Result<Vec<String>, AwsError> {
         let listed =
             self.ecs.list_container_instances().cluster(cluster).set_status(status).into_paginator().items().send().try_collect().await;
         match listed.map_err(|e| AwsError::from_sdk(&e)) {
@@ -134,7 +138,17 @@ impl Aws {
 
     /// The service ARNs of `cluster`; empty when the cluster does not exist.
     pub async fn list_service_arns(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
-        match self.ecs.list_services().cluster(cluster).into_paginator().items().send().try_collect().await.map_err(|e| AwsError::from_sdk(&e)) {
+        match self
+            .ecs
+            .list_services()
+            .cluster(cluster)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk(&e))
+        {
             Err(e) if cluster_missing(&e) => Ok(Vec::new()),
             other => other,
         }
@@ -150,7 +164,14 @@ impl Aws {
             .get(cluster, name, move |names| {
                 let (ecs, cluster) = (ecs.clone(), cluster_owned.clone());
                 async move {
-                    let out = match ecs.describe_services().cluster(&cluster).set_services(Some(names)).include(ServiceField::Tags).send().await {
+                    let out = match ecs
+                        .describe_services()
+                        .cluster(&cluster)
+                        .set_services(Some(names))
+                        .include(ServiceField::Tags)
+                        .send()
+                        .await
+                    {
                         Ok(out) => out,
                         Err(e) => {
                             let e = AwsError::from_sdk(&e);
@@ -233,8 +254,14 @@ impl Aws {
     pub async fn describe_tasks(&self, cluster: &str, arns: &[String]) -> Result<Vec<Task>, AwsError> {
         let mut out = Vec::new();
         for chunk in arns.chunks(PER_CALL) {
-            let got =
-                self.ecs.describe_tasks().cluster(cluster).set_tasks(Some(chunk.to_vec())).send().await.map_err(|e| AwsError::from_sdk(&e))?;
+            let got = self
+                .ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(&e))?;
             out.extend(got.tasks().iter().cloned());
         }
         Ok(out)

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, HostVolumeProperties, KeyValuePair, LogConfiguration, LogDriver, MountPoint,
-    NetworkMode, PortMapping, Secret, TransportProtocol, Volume, VolumeFrom,
+    Compatibility, ContainerDefinition, HostVolumeProperties, KeyValuePair, LogConfiguration, LogDriver, MountPoint, NetworkMode,
+    PortMapping, Secret, TransportProtocol, Volume, VolumeFrom,
 };
 
 use super::s;
@@ -82,18 +82,30 @@ fn container_definition(c: &Value) -> Result<ContainerDefinition, String> {
         .as_list()
         .unwrap_or(&[])
         .iter()
-        .map(|vf| VolumeFrom::builder().source_container(s(vf, "source_container")).read_only(vf.get("read_only").as_bool().unwrap_or(false)).build())
+        .map(|vf| {
+            VolumeFrom::builder()
+                .source_container(s(vf, "source_container"))
+                .read_only(vf.get("read_only").as_bool().unwrap_or(false))
+                .build()
+        })
         .collect();
     let secrets = c
         .get("secret")
         .as_list()
         .unwrap_or(&[])
         .iter()
-        .map(|sv| Secret::builder().name(s(sv, "name")).value_from(s(sv, "value_from")).build().map_err(|e| format!("secret of container {name:?}: {e}")))
+        .map(|sv| {
+            Secret::builder()
+                .name(s(sv, "name"))
+                .value_from(s(sv, "value_from"))
+                .build()
+                .map_err(|e| format!("secret of container {name:?}: {e}"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let environment = c.get("environment").as_map().map(|_| {
-        c.get("environment").to_string_map().into_iter().map(|(k, v)| KeyValuePair::builder().name(k).value(v).build()).collect()
-    });
+    let environment = c
+        .get("environment")
+        .as_map()
+        .map(|_| c.get("environment").to_string_map().into_iter().map(|(k, v)| KeyValuePair::builder().name(k).value(v).build()).collect());
     let log_configuration = match c.get("log_configuration") {
         lc @ Value::Object(_) => Some(
             LogConfiguration::builder()

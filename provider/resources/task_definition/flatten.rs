@@ -41,7 +41,14 @@ fn container_value(c: &ContainerDefinition, prior: &Value, mode: &str) -> Value 
             let host = match pm.host_port() {
                 None | Some(0) => Value::Null,
                 // AWS fills hostPort = containerPort in awsvpc and host modes: keep "left out" as it was.
-                Some(h) if !prior_pm.is_null() && prior_pm.get("host_port").is_null() && matches!(mode, "awsvpc" | "host") && Some(h) == cport => Value::Null,
+                Some(h)
+                    if !prior_pm.is_null()
+                        && prior_pm.get("host_port").is_null()
+                        && matches!(mode, "awsvpc" | "host")
+                        && Some(h) == cport =>
+                {
+                    Value::Null
+                }
                 Some(h) => Value::int(h as i64),
             };
             Value::object([
@@ -65,7 +72,12 @@ fn container_value(c: &ContainerDefinition, prior: &Value, mode: &str) -> Value 
     let volumes_from = c
         .volumes_from()
         .iter()
-        .map(|vf| Value::object([("source_container", Value::opt_string(vf.source_container())), ("read_only", Value::Bool(vf.read_only().unwrap_or(false)))]))
+        .map(|vf| {
+            Value::object([
+                ("source_container", Value::opt_string(vf.source_container())),
+                ("read_only", Value::Bool(vf.read_only().unwrap_or(false))),
+            ])
+        })
         .collect();
     let secrets = c
         .secrets()
@@ -74,11 +86,16 @@ fn container_value(c: &ContainerDefinition, prior: &Value, mode: &str) -> Value 
         .collect();
     let environment: BTreeMap<String, String> =
         c.environment().iter().filter_map(|kv| Some((kv.name()?.to_string(), kv.value().unwrap_or_default().to_string()))).collect();
-    let labels: BTreeMap<String, String> = c.docker_labels().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+    let labels: BTreeMap<String, String> =
+        c.docker_labels().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
     let log = match c.log_configuration() {
         Some(lc) => {
-            let options: BTreeMap<String, String> = lc.options().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
-            Value::object([("log_driver", Value::string(lc.log_driver().as_str())), ("options", map_value(options, prior.get("log_configuration").get("options")))])
+            let options: BTreeMap<String, String> =
+                lc.options().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+            Value::object([
+                ("log_driver", Value::string(lc.log_driver().as_str())),
+                ("options", map_value(options, prior.get("log_configuration").get("options"))),
+            ])
         }
         None => Value::Null,
     };
@@ -201,7 +218,10 @@ mod tests {
     fn aws_defaults_read_back_as_unset() {
         let prior = obj(vec![
             ("name", "wordpress".into()),
-            ("port_mapping", list(vec![obj(vec![("container_port", Value::int(80)), ("host_port", Value::Null), ("protocol", "tcp".into())])])),
+            (
+                "port_mapping",
+                list(vec![obj(vec![("container_port", Value::int(80)), ("host_port", Value::Null), ("protocol", "tcp".into())])]),
+            ),
         ]);
         let v = container_value(&aws_container(), &prior, "awsvpc");
         assert_eq!(v.get("cpu"), &Value::int(0));
@@ -222,6 +242,9 @@ mod tests {
 
     #[test]
     fn arn_without_revision_strips_the_number() {
-        assert_eq!(without_revision("arn:aws:ecs:ap-northeast-1:123456789012:task-definition/wp:12"), "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/wp");
+        assert_eq!(
+            without_revision("arn:aws:ecs:ap-northeast-1:123456789012:task-definition/wp:12"),
+            "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/wp"
+        );
     }
 }

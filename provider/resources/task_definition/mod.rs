@@ -22,8 +22,8 @@ pub use schema::{check_image, check_value_from};
 use super::tags;
 use crate::aws::errors::{describe, AwsError};
 use crate::aws::find::ecs::task_definition_unknown;
-use crate::resources::names::ecs_name;
 use crate::framework::{Failed, Resource};
+use crate::resources::names::ecs_name;
 use crate::resources::Ctx;
 use crate::tf::{Diagnostics, Schema, Value};
 
@@ -42,7 +42,10 @@ fn s(v: &Value, name: &str) -> String {
 
 /// The revision with its tags; None when AWS does not know it.
 async fn describe_td(ctx: &Ctx, id: &str) -> Result<Option<(TaskDefinition, Vec<Tag>)>, Diagnostics> {
-    ctx.aws.find_task_definition(id).await.map_err(|e| Diagnostics::of_error(format!("Cannot read ECS task definition {id:?}"), e.to_string()))
+    ctx.aws
+        .find_task_definition(id)
+        .await
+        .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS task definition {id:?}"), e.to_string()))
 }
 
 /// The ARN of the highest ACTIVE revision of `family`, if any.
@@ -69,8 +72,8 @@ impl Resource<Ctx> for TaskDefinitionResource {
 
     async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, Failed> {
         let family = s(planned, "family");
-        let containers =
-            expand::container_definitions(planned).map_err(|e| Diagnostics::of_error(format!("Cannot build task definition {family:?}"), e))?;
+        let containers = expand::container_definitions(planned)
+            .map_err(|e| Diagnostics::of_error(format!("Cannot build task definition {family:?}"), e))?;
         tracing::info!(family = %family, containers = containers.len(), "registering ECS task definition");
         let out = ctx
             .aws
@@ -117,7 +120,8 @@ impl Resource<Ctx> for TaskDefinitionResource {
 
     async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value) -> Result<Value, Failed> {
         let arn = s(prior, "arn");
-        tags::update(ctx, tags::Tagged::Ecs(&arn), prior.get("tags_all"), planned.get("tags_all"), &format!("ECS task definition {arn}")).await?;
+        tags::update(ctx, tags::Tagged::Ecs(&arn), prior.get("tags_all"), planned.get("tags_all"), &format!("ECS task definition {arn}"))
+            .await?;
         match describe_td(ctx, &arn).await? {
             Some((td, t)) => Ok(to_state(&td, &t, planned, &ctx.default_tags)),
             None => Err(Diagnostics::of_error(
@@ -149,7 +153,10 @@ impl Resource<Ctx> for TaskDefinitionResource {
             id.to_string()
         } else {
             if let Err(e) = ecs_name(255)(&Value::string(id)) {
-                return Err(Diagnostics::of_error(format!("Cannot import task definition {id:?}: not a family name"), format!("{e} {how}")));
+                return Err(Diagnostics::of_error(
+                    format!("Cannot import task definition {id:?}: not a family name"),
+                    format!("{e} {how}"),
+                ));
             }
             match latest_active(ctx, id).await? {
                 Some(arn) => arn,

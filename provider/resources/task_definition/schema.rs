@@ -1,15 +1,14 @@
 //! The schema of `awsecs_task_definition`: its blocks, attributes and descriptions, and the
 //! attribute validators (each checks one known value).
 
-use crate::resources::names::ecs_name;
 use crate::framework::validate::{int_between, one_of};
+use crate::resources::names::ecs_name;
 use crate::resources::tags;
 use crate::tf::{Attribute, Block, NestedBlock, Schema, Type, Value};
 
 const NETWORK_MODES: &[&str] = &["bridge", "host", "awsvpc", "none"];
 const PROTOCOLS: &[&str] = &["tcp", "udp"];
-const LOG_DRIVERS: &[&str] =
-    &["awslogs", "awsfirelens", "fluentd", "gelf", "journald", "json-file", "logentries", "splunk", "syslog"];
+const LOG_DRIVERS: &[&str] = &["awslogs", "awsfirelens", "fluentd", "gelf", "journald", "json-file", "logentries", "splunk", "syslog"];
 const COMPATIBILITIES: &[&str] = &["EC2", "FARGATE", "EXTERNAL"];
 
 pub(super) fn schema() -> Schema {
@@ -60,7 +59,11 @@ fn container_block() -> Block {
         .attr(Attribute::optional("protocol", Type::String).default("tcp").validate(one_of(PROTOCOLS)).describe("`tcp` (default) or `udp`."));
     let mount_point = Block::new("A task `volume` mounted into the container.")
         .attr(Attribute::required("source_volume", Type::String).describe("Name of a `volume` block of this task definition."))
-        .attr(Attribute::required("container_path", Type::String).validate(absolute_path).describe("Where the volume appears inside the container (an absolute path)."))
+        .attr(
+            Attribute::required("container_path", Type::String)
+                .validate(absolute_path)
+                .describe("Where the volume appears inside the container (an absolute path)."),
+        )
         .attr(Attribute::optional("read_only", Type::Bool).default(false).describe("Mount read-only (default false)."));
     let secret = Block::new("An environment variable whose value ECS fetches from Secrets Manager or SSM Parameter Store when the container starts (needs `execution_role_arn` with read access).")
         .attr(Attribute::required("name", Type::String).validate(non_empty).describe("Name of the environment variable."))
@@ -71,22 +74,56 @@ fn container_block() -> Block {
         .attr(Attribute::required("source_container", Type::String).describe("Name of another `container` of this task."))
         .attr(Attribute::optional("read_only", Type::Bool).default(false).describe("Mount read-only (default false)."));
     let log_configuration = Block::new("Where the container's output goes.")
-        .attr(Attribute::required("log_driver", Type::String).validate(one_of(LOG_DRIVERS)).describe(format!("One of: {}.", LOG_DRIVERS.join(", "))))
-        .attr(Attribute::optional("options", Type::map(Type::String)).describe("Driver options, e.g. `awslogs-group`, `awslogs-region`, `awslogs-stream-prefix` for awslogs."));
+        .attr(
+            Attribute::required("log_driver", Type::String)
+                .validate(one_of(LOG_DRIVERS))
+                .describe(format!("One of: {}.", LOG_DRIVERS.join(", "))),
+        )
+        .attr(
+            Attribute::optional("options", Type::map(Type::String))
+                .describe("Driver options, e.g. `awslogs-group`, `awslogs-region`, `awslogs-stream-prefix` for awslogs."),
+        );
 
     Block::new("A container of the task.")
-        .attr(Attribute::required("name", Type::String).validate(ecs_name(255)).describe("Container name: 1-255 letters, digits, `-`, `_`; unique in the task."))
+        .attr(
+            Attribute::required("name", Type::String)
+                .validate(ecs_name(255))
+                .describe("Container name: 1-255 letters, digits, `-`, `_`; unique in the task."),
+        )
         .attr(Attribute::required("image", Type::String).validate(|v| check_image(v.as_str().unwrap_or(""))).describe(
             "Image reference `repository-url/image:tag`; without a registry the image comes from Docker Hub (e.g. `wordpress:latest`).",
         ))
-        .attr(Attribute::optional("memory", Type::Number).validate(at_least_6_mib).describe("Hard memory limit in MiB: the container is killed when it goes above it (at least 6)."))
-        .attr(Attribute::optional("memory_reservation", Type::Number).validate(at_least_6_mib).describe("Soft memory limit in MiB: what placement reserves for the container (at least 6, at most `memory`)."))
-        .attr(Attribute::optional("cpu", Type::Number).default(0).validate(int_between(0, 10240)).describe("CPU units (1024 = one core), 0-10240. Default 0: a share of what is left."))
-        .attr(Attribute::optional("essential", Type::Bool).default(true).describe("If an essential container stops, the whole task stops (default true). At least one container must be essential."))
+        .attr(
+            Attribute::optional("memory", Type::Number)
+                .validate(at_least_6_mib)
+                .describe("Hard memory limit in MiB: the container is killed when it goes above it (at least 6)."),
+        )
+        .attr(
+            Attribute::optional("memory_reservation", Type::Number)
+                .validate(at_least_6_mib)
+                .describe("Soft memory limit in MiB: what placement reserves for the container (at least 6, at most `memory`)."),
+        )
+        .attr(
+            Attribute::optional("cpu", Type::Number)
+                .default(0)
+                .validate(int_between(0, 10240))
+                .describe("CPU units (1024 = one core), 0-10240. Default 0: a share of what is left."),
+        )
+        .attr(
+            Attribute::optional("essential", Type::Bool).default(true).describe(
+                "If an essential container stops, the whole task stops (default true). At least one container must be essential.",
+            ),
+        )
         .attr(Attribute::optional("entry_point", Type::list(Type::String)).describe("Replaces the image's ENTRYPOINT."))
         .attr(Attribute::optional("command", Type::list(Type::String)).describe("Replaces the image's CMD."))
-        .attr(Attribute::optional("environment", Type::map(Type::String)).describe("Environment variables (plain text; use `secret` blocks for passwords)."))
-        .attr(Attribute::optional("links", Type::list(Type::String)).describe("Other containers of the task this one reaches by name: `name` or `name:alias` (bridge mode only)."))
+        .attr(
+            Attribute::optional("environment", Type::map(Type::String))
+                .describe("Environment variables (plain text; use `secret` blocks for passwords)."),
+        )
+        .attr(
+            Attribute::optional("links", Type::list(Type::String))
+                .describe("Other containers of the task this one reaches by name: `name` or `name:alias` (bridge mode only)."),
+        )
         .attr(Attribute::optional("working_directory", Type::String).describe("Working directory of the command."))
         .attr(Attribute::optional("hostname", Type::String).describe("Hostname inside the container (not in awsvpc mode)."))
         .attr(Attribute::optional("docker_labels", Type::map(Type::String)).describe("Docker labels of the container."))
@@ -129,7 +166,9 @@ fn absolute_path(v: &Value) -> Result<(), String> {
 fn at_least_6_mib(v: &Value) -> Result<(), String> {
     match v.as_i64() {
         Some(n) if (6..=i32::MAX as i64).contains(&n) => Ok(()),
-        Some(n) if n < 6 => Err(format!("{n} MiB is too little: Docker needs at least 6 MiB for a container. Use 6 or more (WordPress wants about 512).")),
+        Some(n) if n < 6 => {
+            Err(format!("{n} MiB is too little: Docker needs at least 6 MiB for a container. Use 6 or more (WordPress wants about 512)."))
+        }
         _ => Err("Must be a whole number of MiB, at least 6.".into()),
     }
 }
@@ -196,7 +235,8 @@ pub fn check_image(s: &str) -> Result<(), String> {
         None => (s, None),
     };
     if let Some(d) = digest {
-        let valid = d.split_once(':').is_some_and(|(algo, hex)| !algo.is_empty() && !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()));
+        let valid =
+            d.split_once(':').is_some_and(|(algo, hex)| !algo.is_empty() && !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()));
         if !valid {
             return Err(format!("{s:?} has a digest that is not of the form \"sha256:<hex>\" after \"@\"."));
         }
@@ -225,7 +265,9 @@ pub fn check_image(s: &str) -> Result<(), String> {
         }
         let ok_chars = t.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
         if !ok_chars || t.len() > 128 || t.starts_with('.') || t.starts_with('-') {
-            return Err(format!("The tag {t:?} of {s:?} is not valid: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'."));
+            return Err(format!(
+                "The tag {t:?} of {s:?} is not valid: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'."
+            ));
         }
     }
     for comp in repo.split('/') {
@@ -233,10 +275,15 @@ pub fn check_image(s: &str) -> Result<(), String> {
             return Err(format!("{s:?} has an empty path component (\"//\" or a leading or trailing \"/\"). {example}"));
         }
         if comp.chars().any(|c| c.is_ascii_uppercase()) {
-            return Err(format!("The repository name {repo:?} in {s:?} has uppercase letters; repository names are lowercase: {:?}.", repo.to_lowercase()));
+            return Err(format!(
+                "The repository name {repo:?} in {s:?} has uppercase letters; repository names are lowercase: {:?}.",
+                repo.to_lowercase()
+            ));
         }
         if let Some(c) = comp.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(*c))) {
-            return Err(format!("The repository name {repo:?} in {s:?} contains {c:?}; only lowercase letters, digits, '.', '_' and '-' are allowed."));
+            return Err(format!(
+                "The repository name {repo:?} in {s:?} contains {c:?}; only lowercase letters, digits, '.', '_' and '-' are allowed."
+            ));
         }
         let first = comp.chars().next().unwrap_or('a');
         let last = comp.chars().last().unwrap_or('a');
@@ -253,10 +300,30 @@ mod tests {
 
     #[test]
     fn image_rules() {
-        for ok in ["wordpress", "wordpress:latest", "library/wordpress:6.4-php8.2", "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/wp:1.0", "localhost:5000/wp", "MyRegistry.example.com/wp:v1", "wp@sha256:abcdef0123"] {
+        for ok in [
+            "wordpress",
+            "wordpress:latest",
+            "library/wordpress:6.4-php8.2",
+            "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/wp:1.0",
+            "localhost:5000/wp",
+            "MyRegistry.example.com/wp:v1",
+            "wp@sha256:abcdef0123",
+        ] {
             assert!(check_image(ok).is_ok(), "{ok}: {:?}", check_image(ok));
         }
-        for bad in ["", "word press", "WordPress:latest", "wordpress:", "wp@", "wp@sha256:", "a//b", "/wp", "wp:bad tag", "wp:-x", "reg.io/Team/wp"] {
+        for bad in [
+            "",
+            "word press",
+            "WordPress:latest",
+            "wordpress:",
+            "wp@",
+            "wp@sha256:",
+            "a//b",
+            "/wp",
+            "wp:bad tag",
+            "wp:-x",
+            "reg.io/Team/wp",
+        ] {
             assert!(check_image(bad).is_err(), "{bad} should be rejected");
         }
         assert!(check_image("WordPress").unwrap_err().contains("lowercase"));

@@ -122,7 +122,9 @@ pub(super) fn validate_config(cfg: &Value, d: &mut Diagnostics) {
                     d.error_at(
                         pp.attr("host_port"),
                         format!("host_port {h} differs from container_port {cp} in {m} mode"),
-                        format!("In {m} network mode the container port is the host port: set `host_port = {cp}` or leave `host_port` out."),
+                        format!(
+                            "In {m} network mode the container port is the host port: set `host_port = {cp}` or leave `host_port` out."
+                        ),
                     );
                     continue;
                 }
@@ -152,7 +154,11 @@ pub(super) fn validate_config(cfg: &Value, d: &mut Diagnostics) {
             for (k, mp) in c.get("mount_point").as_list().unwrap_or(&[]).iter().enumerate() {
                 if let Some(v) = known_str(mp.get("source_volume")) {
                     if !vols.contains(v) {
-                        let declared = if vols.is_empty() { "none are declared".to_string() } else { format!("declared: {}", sorted(vols).join(", ")) };
+                        let declared = if vols.is_empty() {
+                            "none are declared".to_string()
+                        } else {
+                            format!("declared: {}", sorted(vols).join(", "))
+                        };
                         d.error_at(
                             p.attr("mount_point").index(k).attr("source_volume"),
                             format!("No volume is named {v:?}"),
@@ -183,7 +189,15 @@ pub(super) fn validate_config(cfg: &Value, d: &mut Diagnostics) {
         // volumes_from.
         for (k, vf) in c.get("volumes_from").as_list().unwrap_or(&[]).iter().enumerate() {
             if let Some(src) = known_str(vf.get("source_container")) {
-                check_reference(d, p.attr("volumes_from").index(k).attr("source_container"), "volumes_from", src, own_name, &names, all_names_known);
+                check_reference(
+                    d,
+                    p.attr("volumes_from").index(k).attr("source_container"),
+                    "volumes_from",
+                    src,
+                    own_name,
+                    &names,
+                    all_names_known,
+                );
             }
         }
     }
@@ -243,13 +257,33 @@ fn sorted(s: &HashSet<String>) -> Vec<String> {
 }
 
 /// A `links` entry or `volumes_from.source_container` must name another container of the task.
-fn check_reference(d: &mut Diagnostics, path: AttrPath, what: &str, target: &str, own: Option<&str>, names: &[Option<&str>], all_known: bool) {
+fn check_reference(
+    d: &mut Diagnostics,
+    path: AttrPath,
+    what: &str,
+    target: &str,
+    own: Option<&str>,
+    names: &[Option<&str>],
+    all_known: bool,
+) {
     if Some(target) == own {
-        d.error_at(path, format!("A container cannot use itself in {what}"), format!("{target:?} is this container's own name: name another container of the task."));
+        d.error_at(
+            path,
+            format!("A container cannot use itself in {what}"),
+            format!("{target:?} is this container's own name: name another container of the task."),
+        );
     } else if all_known && !names.contains(&Some(target)) {
         let others: Vec<&str> = names.iter().flatten().copied().filter(|n| Some(*n) != own).collect();
-        let list = if others.is_empty() { "this task has no other container".to_string() } else { format!("the others are: {}", others.join(", ")) };
-        d.error_at(path, format!("No container is named {target:?}"), format!("{what} must name another container of the same task ({list})."));
+        let list = if others.is_empty() {
+            "this task has no other container".to_string()
+        } else {
+            format!("the others are: {}", others.join(", "))
+        };
+        d.error_at(
+            path,
+            format!("No container is named {target:?}"),
+            format!("{what} must name another container of the same task ({list})."),
+        );
     }
 }
 
@@ -302,7 +336,8 @@ mod tests {
         let mut c = container("wordpress");
         c.push(("port_mapping", list(vec![obj(vec![("container_port", Value::int(80)), ("host_port", Value::int(80))])])));
         c.push(("mount_point", list(vec![obj(vec![("source_volume", "html".into()), ("container_path", "/var/www/html".into())])])));
-        let cfg = config(vec![obj(c)], vec![("volume", Value::Set(vec![obj(vec![("name", "html".into()), ("host_path", "/ecs/html".into())])]))]);
+        let cfg =
+            config(vec![obj(c)], vec![("volume", Value::Set(vec![obj(vec![("name", "html".into()), ("host_path", "/ecs/html".into())])]))]);
         assert_eq!(errors(&cfg), vec![]);
     }
 
@@ -322,7 +357,11 @@ mod tests {
         a.push(("mount_point", list(vec![obj(vec![("source_volume", "nope".into()), ("container_path", "/x".into())])])));
         let e = errors(&config(vec![obj(a), obj(container("b"))], vec![]));
         let paths: Vec<&str> = e.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(paths, vec!["container[0].mount_point[0].source_volume", "container[0].links[1]", "container[0].volumes_from[0].source_container"], "{e:?}");
+        assert_eq!(
+            paths,
+            vec!["container[0].mount_point[0].source_volume", "container[0].links[1]", "container[0].volumes_from[0].source_container"],
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -354,13 +393,22 @@ mod tests {
             obj(c)
         };
         // Same host port twice (bridge).
-        one_error_at(&config(vec![with_ports("a", vec![pm(80, Some(80))]), with_ports("b", vec![pm(8080, Some(80))])], vec![]), "container[1].port_mapping[0].host_port");
+        one_error_at(
+            &config(vec![with_ports("a", vec![pm(80, Some(80))]), with_ports("b", vec![pm(8080, Some(80))])], vec![]),
+            "container[1].port_mapping[0].host_port",
+        );
         // Ephemeral ports never clash.
         assert_eq!(errors(&config(vec![with_ports("a", vec![pm(80, None)]), with_ports("b", vec![pm(80, None)])], vec![])), vec![]);
         // awsvpc: host_port must equal container_port.
-        one_error_at(&config(vec![with_ports("a", vec![pm(80, Some(8080))])], vec![("network_mode", "awsvpc".into())]), "container[0].port_mapping[0].host_port");
+        one_error_at(
+            &config(vec![with_ports("a", vec![pm(80, Some(8080))])], vec![("network_mode", "awsvpc".into())]),
+            "container[0].port_mapping[0].host_port",
+        );
         // host mode: container ports are host ports.
-        one_error_at(&config(vec![with_ports("a", vec![pm(80, None)]), with_ports("b", vec![pm(80, None)])], vec![("network_mode", "host".into())]), "container[1].port_mapping[0].container_port");
+        one_error_at(
+            &config(vec![with_ports("a", vec![pm(80, None)]), with_ports("b", vec![pm(80, None)])], vec![("network_mode", "host".into())]),
+            "container[1].port_mapping[0].container_port",
+        );
         // Out of range.
         one_error_at(&config(vec![with_ports("a", vec![pm(70000, None)])], vec![]), "container[0].port_mapping[0].container_port");
     }
@@ -381,10 +429,18 @@ mod tests {
         assert_eq!(paths, vec!["network_mode", "cpu", "memory"], "{e:?}");
         let ok = config(
             vec![obj(container("a"))],
-            vec![("requires_compatibilities", fargate), ("network_mode", "awsvpc".into()), ("cpu", Value::int(256)), ("memory", Value::int(512))],
+            vec![
+                ("requires_compatibilities", fargate),
+                ("network_mode", "awsvpc".into()),
+                ("cpu", Value::int(256)),
+                ("memory", Value::int(512)),
+            ],
         );
         assert_eq!(errors(&ok), vec![]);
-        one_error_at(&config(vec![obj(container("a"))], vec![("requires_compatibilities", Value::Set(vec!["LAMBDA".into()]))]), "requires_compatibilities");
+        one_error_at(
+            &config(vec![obj(container("a"))], vec![("requires_compatibilities", Value::Set(vec!["LAMBDA".into()]))]),
+            "requires_compatibilities",
+        );
     }
 
     #[test]

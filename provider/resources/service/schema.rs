@@ -1,0 +1,153 @@
+//! The schema of `awsecs_service` (with its placement strategy and constraint blocks), the check of
+//! a `task_definition` reference, and the cross-field checks (placement rules, deployment
+//! percentages).
+
+use crate::framework::timeouts::timeouts_block;
+use crate::framework::validate::{int_between, one_of};
+use crate::resources::names::ecs_name;
+use crate::resources::tags;
+use crate::tf::{AttrPath, Attribute, Block, Diagnostics, NestedBlock, Schema, Type, Value};
+
+const STRATEGY_TYPES: &[&str] = &["spread", "binpack", "random"];
+const CONSTRAINT_TYPES: &[&str] = &["distinctInstance", "memberOf"];
+
+pub(super) fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new("An ECS service: keeps `desired_count` tasks of a task definition running on the cluster's container instances (\"Create a service\" in the console). Creates and updates wait until the deployment is complete and says why when it cannot be (the service events and the reasons tasks stopped).\n\nImport with `CLUSTER/SERVICE`: `terraform import awsecs_service.wp wordpress/wordpress`.")
+            .attr(Attribute::computed("id", Type::String).describe("The service ARN."))
+            .attr(Attribute::computed("arn", Type::String).describe("The service ARN."))
+            .attr(Attribute::required("name", Type::String).force_new().validate(ecs_name(255)).describe("Service name, unique in the cluster: 1-255 letters, digits, hyphens and underscores. Changing it creates a new service."))
+            .attr(Attribute::required("cluster", Type::String).force_new().equivalent_when(crate::resources::cluster::same_cluster).describe("Name or ARN of the cluster the service runs in. Changing it creates a new service."))
+            .attr(Attribute::required("task_definition", Type::String).validate(|v| check_task_definition_ref(v.as_str().unwrap_or(""))).describe("The task definition to run: its ARN or `FAMILY:REVISION`. A new revision is rolled out in place."))
+            .attr(Attribute::optional("desired_count", Type::Number).default(Value::int(1)).validate(int_between(0, 100_000)).describe("How many tasks to keep running. Default 1."))
+            .attr(Attribute::optional("launch_type", Type::String).default("EC2").force_new().validate(one_of(&["EC2", "FARGATE", "EXTERNAL"])).describe("`EC2` (default: the cluster's container instances), `FARGATE` or `EXTERNAL`. Changing it creates a new service."))
+            .attr(Attribute::optional("deployment_minimum_healthy_percent", Type::Number).default(Value::int(100)).validate(int_between(0, 100)).describe("Lower limit, in percent of `desired_count`, of tasks kept running during a deployment. Default 100."))
+            .attr(Attribute::optional("deployment_maximum_percent", Type::Number).default(Value::int(200)).validate(int_between(100, 200)).describe("Upper limit, in percent of `desired_count`, of tasks running during a deployment. Default 200."))
+            .attr(Attribute::optional("health_check_grace_period_seconds", Type::Number).validate(int_between(0, 2_147_483_647)).describe("Seconds ECS ignores failing load-balancer health checks of a new task."))
+            .attr(Attribute::optional("force_new_deployment", Type::Bool).default(false).describe("When true, every update that changes the service (task definition, count, deployment or placement settings) also replaces its running tasks, e.g. to pick up a new image under the same tag."))
+            .attr(Attribute::optional("wait_for_steady_state", Type::Bool).default(true).describe("Wait, on create and update, until the deployment is complete and `desired_count` tasks run. Default true."))
+            .attr(Attribute::computed("running_count", Type::Number).volatile().describe("Tasks RUNNING, as of the last refresh."))
+            .attr(Attribute::computed("pending_count", Type::Number).volatile().describe("Tasks PENDING, as of the last refresh."))
+            .attr(Attribute::computed("status", Type::String).volatile().describe("`ACTIVE`, `DRAINING` or `INACTIVE`."))
+            .attr(Attribute::computed("deployment_status", Type::String).volatile().describe("Rollout state of the primary deployment: `COMPLETED`, `IN_PROGRESS` or `FAILED`."))
+            .attr(tags::tags_attribute())
+            .attr(tags::tags_all_attribute())
+            .block(NestedBlock::list("ordered_placement_strategy", strategy_block()).max_items(5))
+            .block(NestedBlock::list("placement_constraint", constraint_block()).max_items(10))
+            .block(timeouts_block(&["create", "update", "delete"])),
+    )
+}
+
+fn strategy_block() -> Block {
+    Block::new("How ECS picks container instances for new tasks, applied in order (at most 5).")
+        .attr(Attribute::required("type", Type::String).validate(one_of(STRATEGY_TYPES)).describe("`spread`, `binpack` or `random`."))
+        .attr(Attribute::optional("field", Type::String).describe(
+            "For `spread`: `instanceId` or an attribute such as `attribute:ecs.availability-zone`; for `binpack`: `cpu` or `memory`; not used by `random`.",
+        ))
+}
+
+fn constraint_block() -> Block {
+    Block::new("Rules a container instance must meet to run a task of this service (at most 10).")
+        .attr(
+            Attribute::required("type", Type::String)
+                .validate(one_of(CONSTRAINT_TYPES))
+                .describe("`distinctInstance` (each task on a different instance) or `memberOf`."),
+        )
+        .attr(
+            Attribute::optional("expression", Type::String)
+                .describe("Cluster query language expression; required for `memberOf`, not allowed for `distinctInstance`."),
+        )
+}
+
+/// The cross-field checks (`Resource::validate`): at plan time, with no AWS call.
+pub(super) fn validate_config(config: &Value, diags: &mut Diagnostics) {
+    for (i, c) in config.get("placement_constraint").as_list().unwrap_or(&[]).iter().enumerate() {
+        let p = AttrPath::root("placement_constraint").index(i).attr("expression");
+        match (c.get("type").as_str(), c.get("expression")) {
+            (Some("memberOf"), e) if e.is_null() => diags.error_at(
+                p,
+                "A memberOf constraint needs an expression",
+                "Set `expression`, for example `attribute:ecs.instance-type =~ t3.*`.",
+            ),
+            (Some("distinctInstance"), e) if !e.is_null() => {
+                diags.error_at(p, "A distinctInstance constraint takes no expression", "Remove `expression`, or use type `memberOf`.")
+            }
+            _ => {}
+        }
+    }
+    for (i, s) in config.get("ordered_placement_strategy").as_list().unwrap_or(&[]).iter().enumerate() {
+        let p = AttrPath::root("ordered_placement_strategy").index(i).attr("field");
+        match (s.get("type").as_str(), s.get("field")) {
+            (Some("random"), f) if !f.is_null() => diags.error_at(p, "A random placement strategy takes no field", "Remove `field`."),
+            (Some("binpack"), f) if f.as_str().is_some_and(|f| !["cpu", "memory"].contains(&f.to_ascii_lowercase().as_str())) => diags
+                .error_at(
+                    p,
+                    "A binpack placement strategy packs by cpu or memory",
+                    format!("Set `field` to \"cpu\" or \"memory\", not {:?}.", f.as_str().unwrap_or_default()),
+                ),
+            (Some("spread" | "binpack"), f) if f.is_null() => diags.error_at(
+                p,
+                "This placement strategy needs a field",
+                "Set `field` (spread: `instanceId` or `attribute:...`; binpack: `cpu` or `memory`).",
+            ),
+            _ => {}
+        }
+    }
+    if let (Some(min), Some(max)) =
+        (config.get("deployment_minimum_healthy_percent").as_i64(), config.get("deployment_maximum_percent").as_i64())
+    {
+        if max < min {
+            diags.error_at(
+                AttrPath::root("deployment_maximum_percent"),
+                "deployment_maximum_percent is below deployment_minimum_healthy_percent",
+                format!("{max} < {min}: ECS could never start a new task during a deployment."),
+            );
+        }
+    }
+}
+
+/// `task_definition` must be an ARN or `family:revision` (a bare family would float to the newest
+/// revision behind Terraform's back).
+pub fn check_task_definition_ref(s: &str) -> Result<(), String> {
+    let short = match s.rsplit_once(":task-definition/") {
+        Some((prefix, rest)) if prefix.starts_with("arn:") => rest,
+        _ if s.starts_with("arn:") => {
+            return Err(format!("{s:?} is not a task definition ARN (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION)."))
+        }
+        _ => s,
+    };
+    match short.rsplit_once(':') {
+        Some((family, rev)) if !family.is_empty() && !rev.is_empty() && rev.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+        _ => Err(format!(
+            "{s:?} does not name one revision. Use the task definition ARN (e.g. `awsecs_task_definition.x.arn`) or FAMILY:REVISION such as \"wordpress:3\"."
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::Resource;
+    use crate::resources::service::ServiceResource;
+
+    #[test]
+    fn constraint_and_strategy_rules_point_at_the_field() {
+        let cfg = Value::object([
+            ("placement_constraint", Value::List(vec![Value::object([("type", "memberOf".into()), ("expression", Value::Null)])])),
+            (
+                "ordered_placement_strategy",
+                Value::List(vec![
+                    Value::object([("type", "spread".into()), ("field", "instanceId".into())]),
+                    Value::object([("type", "binpack".into()), ("field", "disk".into())]),
+                ]),
+            ),
+            ("deployment_minimum_healthy_percent", Value::int(100)),
+            ("deployment_maximum_percent", Value::int(150)),
+        ]);
+        let mut d = Diagnostics::new();
+        ServiceResource.validate(&cfg, &mut d);
+        let paths: Vec<String> = d.0.iter().map(|x| x.path.as_ref().map(|p| p.to_string()).unwrap_or_default()).collect();
+        assert_eq!(paths, vec!["placement_constraint[0].expression", "ordered_placement_strategy[1].field"], "{:?}", d.0);
+    }
+}
