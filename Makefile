@@ -8,6 +8,10 @@ demo:
 	bash scripts/demo.sh
 
 test: tools
+	# The stand-ins' own self-tests (plain Python against moto): each can fail without its behaviour.
+	.tools/venv/bin/python acceptance-tests/standins/selftest_scheduler.py
+	.tools/venv/bin/python acceptance-tests/standins/selftest_faults.py
+	.tools/venv/bin/python acceptance-tests/standins/selftest_idempotency.py
 	cargo test --locked
 	# The README's first command is a test too: the whole walkthrough applied, planned clean, destroyed.
 	bash scripts/demo.sh

@@ -1,14 +1,19 @@
 //! `awsecs_container_instance` and `awsecs_ecs_optimized_ami`: instances join a cluster in a chosen
 //! subnet (with the ECS agent stand-in, `standins/agent.py`), the create wait times out without an
-//! agent, draining and out-of-band stop/terminate, import, destroy order, plan-time validation.
+//! agent, draining and out-of-band stop/terminate, import, destroy order, plan-time validation, the
+//! recommended image (public SSM parameters), hardened defaults (IMDSv2, encrypted root volume) and
+//! no surprise for instances that predate them.
+//!
+//! (Longer than 500 lines: one resource and its data source, whose tests share the helpers here.)
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
+use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, HttpTokensState, InstanceMetadataEndpointState, InstanceType};
 use base64::Engine as _;
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::harness::aws::err_text;
+use crate::harness::aws::{err_text, sdk_config};
 use crate::harness::{assert_no_changes, provider_block, state_addresses, Aws, Moto, TfWorkspace, ACCOUNT_ID, REGION};
 
 /// A VPC with one subnet and one security group, made through the SDK (this provider manages none
@@ -114,6 +119,60 @@ fn describe_ci(aws: &Aws, cluster: &str, arn: &str) -> Option<aws_sdk_ecs::types
         .cloned()
 }
 
+/// (id, name) of the image AWS recommends through its public SSM parameters under
+/// `/aws/service/ecs/optimized-ami/{path}/recommended/` (`image_id`, `image_name`).
+fn recommended(aws: &Aws, ep: &str, path: &str) -> (String, String) {
+    let ssm = aws_sdk_ssm::Client::new(&aws.block_on(sdk_config(ep)));
+    let get = |leaf: &str| {
+        let name = format!("/aws/service/ecs/optimized-ami/{path}/recommended/{leaf}");
+        aws.block_on(ssm.get_parameter().name(&name).send())
+            .unwrap_or_else(|e| panic!("GetParameter {name}: {}", err_text(&e)))
+            .parameter()
+            .and_then(|p| p.value())
+            .unwrap_or_else(|| panic!("{name} has no value"))
+            .to_string()
+    };
+    (get("image_id"), get("image_name"))
+}
+
+fn ec2_instance(aws: &Aws, id: &str) -> aws_sdk_ec2::types::Instance {
+    aws.block_on(aws.ec2.describe_instances().instance_ids(id).send())
+        .unwrap_or_else(|e| panic!("DescribeInstances: {}", err_text(&e)))
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .next()
+        .cloned()
+        .unwrap_or_else(|| panic!("EC2 does not list {id}"))
+}
+
+/// (http_tokens, hop limit, http_endpoint) of an instance, as EC2 reports them.
+fn metadata_options(aws: &Aws, id: &str) -> (String, i32, String) {
+    let i = ec2_instance(aws, id);
+    let m = i.metadata_options().unwrap_or_else(|| panic!("EC2 reports no metadata options for {id}"));
+    let tokens = m.http_tokens().map(|t| t.as_str().to_string()).unwrap_or_default();
+    let endpoint = m.http_endpoint().map(|e| e.as_str().to_string()).unwrap_or_default();
+    (tokens, m.http_put_response_hop_limit().unwrap_or_default(), endpoint)
+}
+
+/// The EBS volume at an instance's root device, as EC2 reports it.
+fn root_volume(aws: &Aws, id: &str) -> aws_sdk_ec2::types::Volume {
+    let i = ec2_instance(aws, id);
+    let root = i.root_device_name().unwrap_or_else(|| panic!("{id} has no root device name"));
+    let vol = i
+        .block_device_mappings()
+        .iter()
+        .find(|b| b.device_name() == Some(root))
+        .and_then(|b| b.ebs()?.volume_id())
+        .unwrap_or_else(|| panic!("no EBS volume at {root} of {id}: {i:?}"));
+    aws.block_on(aws.ec2.describe_volumes().volume_ids(vol).send())
+        .unwrap_or_else(|e| panic!("DescribeVolumes: {}", err_text(&e)))
+        .volumes()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("EC2 does not list volume {vol}"))
+}
+
 fn ec2_state(aws: &Aws, id: &str) -> String {
     aws.block_on(aws.ec2.describe_instances().instance_ids(id).send())
         .unwrap_or_else(|e| panic!("DescribeInstances: {}", err_text(&e)))
@@ -136,7 +195,7 @@ fn join_import_and_ordered_destroy() {
 
     let body = format!(
         r#"
-data "awsecs_ecs_optimized_ami" "al2" {{}}
+data "awsecs_ecs_optimized_ami" "default" {{}}
 resource "awsecs_container_instance" "node" {{
   count              = 2
   cluster            = awsecs_cluster.c.name
@@ -146,34 +205,27 @@ resource "awsecs_container_instance" "node" {{
   user_data_extra    = "echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config"
   tags = {{ Name = "wp-node" }}
 }}
-output "ami" {{ value = data.awsecs_ecs_optimized_ami.al2.name }}
+output "ami" {{ value = data.awsecs_ecs_optimized_ami.default.name }}
+output "ami_id" {{ value = data.awsecs_ecs_optimized_ami.default.id }}
 "#
     );
     ws.write_config(&config(&ep, "wp", &body));
+    let (recommended_id, recommended_name) = recommended(&aws, &ep, "amazon-linux-2023");
 
-    // The plan already names the image: the newest by the date in its name.
-    let plan = ws.saved_plan_json();
-    let planned_ami = plan
+    // The image is looked up once, at create: a saved plan leaves it unknown (so an image AWS
+    // publishes between the plan and its apply cannot make them disagree), and that plan applies.
+    ws.run_ok(&["plan", "-out=create.tfplan"]);
+    let plan: Value = serde_json::from_str(&ws.run_ok(&["show", "-json", "create.tfplan"]).stdout).expect("plan JSON");
+    let change = plan
         .pointer("/resource_changes")
         .and_then(Value::as_array)
         .and_then(|rc| rc.iter().find(|c| c["address"] == "awsecs_container_instance.node[0]"))
-        .and_then(|c| c.pointer("/change/after/ami_id"))
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("ami_id is not known in the plan: {plan:#}"))
-        .to_string();
-    let images = aws
-        .block_on(
-            aws.ec2
-                .describe_images()
-                .owners("amazon")
-                .filters(aws_sdk_ec2::types::Filter::builder().name("name").values("amzn2-ami-ecs-hvm-2.0.*-x86_64-ebs").build())
-                .send(),
-        )
-        .unwrap_or_else(|e| panic!("DescribeImages: {}", err_text(&e)));
-    let newest = images.images().iter().max_by_key(|i| i.name().unwrap_or_default().to_string()).expect("some ECS image");
-    assert_eq!(Some(planned_ami.as_str()), newest.image_id(), "planned AMI should be the newest, {:?}", newest.name());
-
-    ws.apply();
+        .map(|c| c["change"].clone())
+        .unwrap_or_else(|| panic!("no change for node[0]: {plan:#}"));
+    assert_eq!(change.pointer("/after_unknown/ami_id"), Some(&Value::Bool(true)), "ami_id must be known after apply: {change:#}");
+    assert_eq!(change.pointer("/after/root_volume_encrypted"), Some(&Value::Bool(true)), "{change:#}");
+    ws.run_ok(&["apply", "create.tfplan"]);
+    assert_no_changes(&ws);
     let cluster_arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:cluster/wp");
     let mut instance_ids = Vec::new();
     let mut arns = Vec::new();
@@ -185,7 +237,7 @@ output "ami" {{ value = data.awsecs_ecs_optimized_ami.al2.name }}
         assert_eq!(s(&v, "vpc_id"), vpc);
         assert_eq!(s(&v, "subnet_id"), subnet);
         assert_eq!(v["security_group_ids"], serde_json::json!([sg]));
-        assert_eq!(s(&v, "ami_id"), planned_ami);
+        assert_eq!(s(&v, "ami_id"), recommended_id, "the recommended AL2023 x86_64 image for t3.small");
         assert_eq!(s(&v, "status"), "ACTIVE");
         assert_eq!(v["agent_connected"], Value::Bool(true));
         assert_eq!(s(&v, "instance_state"), "running");
@@ -214,12 +266,21 @@ output "ami" {{ value = data.awsecs_ecs_optimized_ami.al2.name }}
             base64::engine::general_purpose::STANDARD.decode(ud.user_data().and_then(|u| u.value()).unwrap_or_default()).expect("base64");
         let ud = String::from_utf8_lossy(&ud);
         assert!(ud.contains("ECS_CLUSTER=wp >> /etc/ecs/ecs.config") && ud.contains("ECS_ENABLE_CONTAINER_METADATA"), "{ud}");
+
+        // Hardened by default, in EC2's view: IMDSv2 only, two hops, an encrypted root volume.
+        assert_eq!(metadata_options(&aws, s(&v, "instance_id")), ("required".to_string(), 2, "enabled".to_string()));
+        let root = root_volume(&aws, s(&v, "instance_id"));
+        assert_eq!(root.encrypted(), Some(true), "{root:?}");
+        assert_eq!(v["root_volume_encrypted"], Value::Bool(true));
+        assert_eq!(v["root_volume_kms_key_id"].as_str(), root.kms_key_id());
+        assert!(v["metadata_options"].is_null(), "left out of the configuration, the block is not managed: {v:#}");
         instance_ids.push(s(&v, "instance_id").to_string());
         arns.push(arn);
     }
     assert_ne!(instance_ids[0], instance_ids[1]);
     let out = ws.run_ok(&["output", "-raw", "ami"]);
-    assert_eq!(Some(out.stdout.trim()), newest.name(), "data source name");
+    assert_eq!(out.stdout.trim(), recommended_name, "the data source's default: the recommended AL2023 x86_64 image");
+    assert_eq!(ws.run_ok(&["output", "-raw", "ami_id"]).stdout.trim(), recommended_id);
     // The refresh of both instances is batched: one DescribeContainerInstances, one DescribeInstances.
     assert_eq!(moto_post(&moto, "/moto-api/recorder/start-recording"), 200);
     assert_no_changes(&ws);
@@ -228,6 +289,7 @@ output "ami" {{ value = data.awsecs_ecs_optimized_ami.al2.name }}
     let count = |action: &str| calls.iter().filter(|(a, _)| a == action).count();
     assert_eq!(count("DescribeContainerInstances"), 1, "calls: {:?}", calls.iter().map(|c| &c.0).collect::<Vec<_>>());
     assert_eq!(count("DescribeInstances"), 1, "calls: {:?}", calls.iter().map(|c| &c.0).collect::<Vec<_>>());
+    assert_eq!(count("DescribeVolumes"), 1, "calls: {:?}", calls.iter().map(|c| &c.0).collect::<Vec<_>>());
     assert_eq!(moto_post(&moto, "/moto-api/recorder/reset-recording"), 200);
 
     // Import: by EC2 instance id, then by container instance ARN; neither leaves a diff.
@@ -378,7 +440,10 @@ fn draining_stop_and_terminate() {
     ws.destroy();
 }
 
-/// Bad input: plan-time errors with attribute paths; mismatched VPCs refused before RunInstances.
+/// Bad input: plan-time errors with attribute paths (the new root volume and metadata arguments
+/// too); the data source's other families and architectures; `root_volume_encrypted = false`
+/// refused where EBS encryption by default is on; an unknown image and mismatched VPCs refused
+/// before RunInstances.
 #[test]
 fn validation_errors() {
     let ws = TfWorkspace::new("ci_validation");
@@ -395,6 +460,16 @@ resource "awsecs_container_instance" "node" {
 data "awsecs_ecs_optimized_ami" "x" {
   family = "ubuntu"
 }
+resource "awsecs_container_instance" "keyed" {
+  cluster                = awsecs_cluster.c.name
+  instance_type          = "t3.micro"
+  root_volume_encrypted  = false
+  root_volume_kms_key_id = "alias/aws/ebs"
+  metadata_options {
+    http_tokens                 = "v1"
+    http_put_response_hop_limit = 65
+  }
+}
 "#;
     ws.write_config(&config(&ep, "v", bad));
     let out = ws.run(&["plan"]);
@@ -403,26 +478,66 @@ data "awsecs_ecs_optimized_ami" "x" {
     assert!(text.contains("Invalid value for instance_type") && text.contains("\"t3micro\" is not an EC2 instance type"), "{text}");
     assert!(text.contains("Invalid value for user_data_extra") && text.contains("sets ECS_CLUSTER"), "{text}");
     assert!(text.contains("Invalid value for family") && text.contains("amazon-linux-2023"), "{text}");
+    assert!(text.contains("Invalid value for root_volume_kms_key_id") && text.contains("is an alias"), "{text}");
+    assert!(text.contains("A KMS key needs an encrypted root volume"), "{text}");
+    assert!(text.contains("Invalid value for metadata_options.http_tokens"), "{text}");
+    assert!(text.contains("Invalid value for metadata_options.http_put_response_hop_limit") && text.contains("between 1 and 64"), "{text}");
 
-    // The data source for another family and architecture: the newest by the date in the name.
+    // The data source for another architecture, and for Amazon Linux 2: the image AWS recommends.
     ws.write_config(&format!(
-        "{}\ndata \"awsecs_ecs_optimized_ami\" \"al2023\" {{\n  family = \"amazon-linux-2023\"\n  architecture = \"arm64\"\n}}\noutput \"name\" {{ value = data.awsecs_ecs_optimized_ami.al2023.name }}\n",
+        r#"{}
+data "awsecs_ecs_optimized_ami" "arm" {{
+  family       = "amazon-linux-2023"
+  architecture = "arm64"
+}}
+data "awsecs_ecs_optimized_ami" "al2" {{
+  family = "amazon-linux-2"
+}}
+output "arm" {{ value = data.awsecs_ecs_optimized_ami.arm.name }}
+output "arm_id" {{ value = data.awsecs_ecs_optimized_ami.arm.id }}
+output "al2" {{ value = data.awsecs_ecs_optimized_ami.al2.id }}
+"#,
         provider_block(&ep)
     ));
     ws.apply();
-    let name = ws.run_ok(&["output", "-raw", "name"]).stdout.trim().to_string();
-    let images = aws
-        .block_on(
-            aws.ec2
-                .describe_images()
-                .owners("amazon")
-                .filters(aws_sdk_ec2::types::Filter::builder().name("name").values("al2023-ami-ecs-hvm-2023.0.*-arm64").build())
-                .send(),
-        )
-        .unwrap_or_else(|e| panic!("DescribeImages: {}", err_text(&e)));
-    let newest = images.images().iter().filter_map(|i| i.name()).max().expect("some AL2023 arm64 image");
-    assert_eq!(name, newest);
-    assert!(name.starts_with("al2023-ami-ecs-hvm-") && name.ends_with("-arm64"), "{name}");
+    let output = |name: &str| ws.run_ok(&["output", "-raw", name]).stdout.trim().to_string();
+    let (arm_id, arm_name) = recommended(&aws, &ep, "amazon-linux-2023/arm64");
+    assert_eq!((output("arm_id"), output("arm")), (arm_id, arm_name.clone()));
+    assert!(arm_name.starts_with("al2023-ami-ecs-hvm-") && arm_name.ends_with("-arm64"), "{arm_name}");
+    assert_eq!(output("al2"), recommended(&aws, &ep, "amazon-linux-2").0);
+
+    // Where EBS encryption by default is on, `root_volume_encrypted = false` cannot hold (EC2 would
+    // encrypt the volume anyway): refused at plan time.
+    aws.block_on(aws.ec2.enable_ebs_encryption_by_default().send())
+        .unwrap_or_else(|e| panic!("EnableEbsEncryptionByDefault: {}", err_text(&e)));
+    let plain = r#"
+resource "awsecs_container_instance" "plain" {
+  cluster               = awsecs_cluster.c.name
+  instance_type         = "t3.micro"
+  root_volume_encrypted = false
+}
+"#;
+    ws.write_config(&config(&ep, "v", plain));
+    let out = ws.run(&["plan"]);
+    assert!(!out.success(), "{}", out.describe());
+    let text = flat(&out.combined());
+    assert!(text.contains("EC2 encrypts every new volume in this region") && text.contains("EBS encryption by default is on"), "{text}");
+    aws.block_on(aws.ec2.disable_ebs_encryption_by_default().send())
+        .unwrap_or_else(|e| panic!("DisableEbsEncryptionByDefault: {}", err_text(&e)));
+
+    // An image EC2 does not list is refused before RunInstances (moto would launch it anyway).
+    let missing = r#"
+resource "awsecs_container_instance" "node" {
+  cluster       = awsecs_cluster.c.name
+  instance_type = "t3.micro"
+  ami_id        = "ami-0123456789abcdef0"
+}
+"#;
+    ws.write_config(&config(&ep, "v", missing));
+    let out = ws.run(&["apply", "-auto-approve"]);
+    assert!(!out.success(), "{}", out.describe());
+    let text = flat(&out.combined());
+    assert!(text.contains("Image ami-0123456789abcdef0 does not exist") && text.contains("ami_id"), "{text}");
 
     let (vpc_a, subnet_a, _) = make_vpc(&aws, "10.1.0.0/16", "10.1.1.0/24");
     let (vpc_b, _, sg_b) = make_vpc(&aws, "10.2.0.0/16", "10.2.1.0/24");
@@ -497,4 +612,148 @@ resource "awsecs_container_instance" "node" {
         .block_on(aws.ecs.list_tasks().cluster("busy").desired_status(aws_sdk_ecs::types::DesiredStatus::Running).send())
         .unwrap_or_else(|e| panic!("ListTasks: {}", err_text(&e)));
     assert!(running.task_arns().is_empty(), "the hand-started task ends with its host: {:?}", running.task_arns());
+}
+
+/// Hardened defaults for a new instance, in EC2's view (and a Graviton type gets the arm64 image);
+/// `metadata_options` changes in place, drift on it shows, and removing the block leaves EC2's
+/// settings alone. An instance that was never hardened (launched outside Terraform on Amazon Linux
+/// 2, unencrypted, IMDSv1 allowed, one hop), imported, and then recorded the way an earlier version
+/// of the provider did (none of the new attributes), plans no change.
+#[test]
+fn hardened_defaults_in_place_metadata_options_and_no_surprise_for_old_instances() {
+    let ws = TfWorkspace::new("ci_hardened");
+    let moto = Moto::start_with(ws.path(), &["agent"]);
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    let addr = "awsecs_container_instance.node";
+    let with = |block: &str, more: &str| {
+        let node = format!(
+            r#"
+resource "awsecs_container_instance" "node" {{
+  cluster       = awsecs_cluster.c.name
+  instance_type = "t4g.small"
+{block}}}
+"#
+        );
+        config(&ep, "hard", &format!("{node}{more}"))
+    };
+    let options = |tokens: &str, hops: i32| (tokens.to_string(), hops, "enabled".to_string());
+
+    ws.write_config(&with("", ""));
+    ws.apply();
+    let v = ws.resource(addr);
+    let id = s(&v, "instance_id").to_string();
+    assert_eq!(s(&v, "ami_id"), recommended(&aws, &ep, "amazon-linux-2023/arm64").0, "a Graviton type gets the arm64 image");
+    assert_eq!(metadata_options(&aws, &id), options("required", 2));
+    let root = root_volume(&aws, &id);
+    assert_eq!(root.encrypted(), Some(true), "{root:?}");
+    assert!(root.kms_key_id().is_some_and(|k| k.starts_with(&format!("arn:aws:kms:{REGION}:"))), "{root:?}");
+    assert_eq!((&v["root_volume_encrypted"], v["root_volume_kms_key_id"].as_str()), (&Value::Bool(true), root.kms_key_id()));
+    assert!(v["metadata_options"].is_null(), "{v:#}");
+
+    // IMDSv1 allowed again: an update in place, which EC2 reflects; then one hop.
+    ws.write_config(&with("  metadata_options {\n    http_tokens = \"optional\"\n  }\n", ""));
+    assert_eq!(ws.plan_actions(), vec![(addr.to_string(), vec!["update".to_string()])]);
+    ws.apply();
+    let v = ws.resource(addr);
+    assert_eq!(s(&v, "instance_id"), id, "the same instance");
+    assert_eq!(v["metadata_options"], json!({"http_tokens": "optional", "http_put_response_hop_limit": 2, "http_endpoint": "enabled"}));
+    assert_eq!(metadata_options(&aws, &id), options("optional", 2));
+    let one_hop = "  metadata_options {\n    http_tokens                 = \"optional\"\n    http_put_response_hop_limit = 1\n  }\n";
+    ws.write_config(&with(one_hop, ""));
+    assert_eq!(ws.plan_actions(), vec![(addr.to_string(), vec!["update".to_string()])]);
+    ws.apply();
+    assert_eq!(metadata_options(&aws, &id), options("optional", 1));
+
+    // Changed behind Terraform's back: the managed block shows the drift, and the apply puts it back.
+    aws.block_on(
+        aws.ec2
+            .modify_instance_metadata_options()
+            .instance_id(&id)
+            .http_tokens(HttpTokensState::Required)
+            .http_put_response_hop_limit(1)
+            .http_endpoint(InstanceMetadataEndpointState::Enabled)
+            .send(),
+    )
+    .unwrap_or_else(|e| panic!("ModifyInstanceMetadataOptions: {}", err_text(&e)));
+    assert_eq!(ws.plan_actions(), vec![(addr.to_string(), vec!["update".to_string()])]);
+    ws.apply();
+    assert_eq!(metadata_options(&aws, &id), options("optional", 1));
+
+    // The block removed: the state stops tracking it, and nothing is sent to EC2.
+    let modifies = moto.count_calls("ModifyInstanceMetadataOptions");
+    ws.write_config(&with("", ""));
+    assert_eq!(ws.plan_actions(), vec![(addr.to_string(), vec!["update".to_string()])]);
+    ws.apply();
+    assert_eq!(moto.count_calls("ModifyInstanceMetadataOptions"), modifies);
+    assert_eq!(metadata_options(&aws, &id), options("optional", 1));
+    assert!(ws.resource(addr)["metadata_options"].is_null());
+
+    // An instance this provider did not launch: Amazon Linux 2, unencrypted root volume, IMDS
+    // defaults (IMDSv1 allowed, one hop), joined to the cluster through its user data.
+    let (al2, _) = recommended(&aws, &ep, "amazon-linux-2");
+    let ud = base64::engine::general_purpose::STANDARD.encode("#!/bin/bash\necho ECS_CLUSTER=hard >> /etc/ecs/ecs.config\n");
+    let plain_root = EbsBlockDevice::builder().volume_size(15).encrypted(false).delete_on_termination(true).build();
+    let old_id = aws
+        .block_on(
+            aws.ec2
+                .run_instances()
+                .image_id(&al2)
+                .instance_type(InstanceType::from("t3.small"))
+                .min_count(1)
+                .max_count(1)
+                .user_data(ud)
+                .block_device_mappings(BlockDeviceMapping::builder().device_name("/dev/xvda").ebs(plain_root).build())
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("RunInstances: {}", err_text(&e)))
+        .instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .expect("instance id")
+        .to_string();
+    let joined = aws
+        .block_on(aws.ecs.list_container_instances().cluster("hard").send())
+        .unwrap_or_else(|e| panic!("ListContainerInstances: {}", err_text(&e)));
+    assert_eq!(joined.container_instance_arns().len(), 2, "the agent stand-in registers the outside instance");
+    let old = r#"
+resource "awsecs_container_instance" "old" {
+  cluster       = awsecs_cluster.c.name
+  instance_type = "t3.small"
+}
+"#;
+    ws.write_config(&with("", old));
+    ws.import("awsecs_container_instance.old", &old_id);
+    let v = ws.resource("awsecs_container_instance.old");
+    assert_eq!(s(&v, "ami_id"), al2, "an existing instance keeps its image");
+    assert_eq!(v["root_volume_encrypted"], Value::Bool(false), "read back from EC2: {v:#}");
+    assert!(v["metadata_options"].is_null(), "{v:#}");
+    assert_no_changes(&ws);
+
+    // The state an earlier version of the provider wrote: none of the new attributes.
+    let mut state: Value = serde_json::from_str(&ws.run_ok(&["state", "pull"]).stdout).expect("state JSON");
+    state["serial"] = json!(state["serial"].as_i64().unwrap_or(0) + 1);
+    for r in state["resources"].as_array_mut().expect("resources") {
+        if r["type"] == "awsecs_container_instance" {
+            for instance in r["instances"].as_array_mut().expect("instances") {
+                let attrs = instance["attributes"].as_object_mut().expect("attributes");
+                for new in ["root_volume_encrypted", "root_volume_kms_key_id", "metadata_options"] {
+                    assert!(attrs.remove(new).is_some(), "{new} is in the state");
+                }
+            }
+        }
+    }
+    std::fs::write(ws.path().join("earlier.tfstate"), state.to_string()).expect("write earlier.tfstate");
+    ws.run_ok(&["state", "push", "earlier.tfstate"]);
+    assert_no_changes(&ws);
+    assert_eq!(moto.count_calls("ModifyInstanceMetadataOptions"), modifies, "nothing changed the outside instance");
+    assert_eq!(metadata_options(&aws, &old_id), options("optional", 1));
+    assert_eq!(root_volume(&aws, &old_id).encrypted(), Some(false));
+    ws.run_ok(&["apply", "-refresh-only", "-auto-approve"]);
+    assert_eq!(ws.resource("awsecs_container_instance.old")["root_volume_encrypted"], Value::Bool(false));
+    assert_eq!(ws.resource(addr)["root_volume_encrypted"], Value::Bool(true));
+
+    ws.destroy();
+    assert_eq!(ec2_state(&aws, &old_id), "terminated");
+    assert_eq!(ec2_state(&aws, &id), "terminated");
 }

@@ -12,9 +12,11 @@
 
 mod cluster;
 mod container_instance;
+mod faults;
 mod harness;
 mod plugin_tls;
 mod rds_link;
+mod secrets;
 mod service;
 mod task;
 mod task_definition;

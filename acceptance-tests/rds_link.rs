@@ -17,14 +17,14 @@ const DATA_ADDR: &str = "data.awsecs_rds_instance.db";
 const DB: &str = "wpdb";
 
 /// One VPC as the walkthrough has it: subnets, the database's group and the web servers' group.
-struct Net {
-    vpc: String,
-    subnet_group: String,
-    db_sg: String,
-    web_sg: String,
+pub(crate) struct Net {
+    pub(crate) vpc: String,
+    pub(crate) subnet_group: String,
+    pub(crate) db_sg: String,
+    pub(crate) web_sg: String,
 }
 
-fn network(aws: &Aws, name: &str, second_octet: u8) -> Net {
+pub(crate) fn network(aws: &Aws, name: &str, second_octet: u8) -> Net {
     aws.block_on(async {
         let ec2 = &aws.ec2;
         let vpc = ec2
@@ -76,7 +76,7 @@ fn network(aws: &Aws, name: &str, second_octet: u8) -> Net {
 }
 
 /// A MySQL instance in `net` with an RDS-managed master password.
-fn create_db(aws: &Aws, id: &str, net: &Net) {
+pub(crate) fn create_db(aws: &Aws, id: &str, net: &Net) {
     aws.block_on(
         aws.rds
             .create_db_instance()
@@ -102,7 +102,7 @@ fn describe_db(aws: &Aws, id: &str) -> aws_sdk_rds::types::DbInstance {
 }
 
 /// The ingress rules of `group`, as EC2 reports them.
-fn ingress_rules(aws: &Aws, group: &str) -> Vec<SecurityGroupRule> {
+pub(crate) fn ingress_rules(aws: &Aws, group: &str) -> Vec<SecurityGroupRule> {
     let out = aws
         .block_on(
             aws.ec2
@@ -164,7 +164,7 @@ data "awsecs_rds_instance" "db" {{
 }
 
 /// The provider block and the link, with an output of its endpoint.
-fn link_only_config(endpoint: &str, db: &str, source_sg: &str, extra: &str) -> String {
+pub(crate) fn link_only_config(endpoint: &str, db: &str, source_sg: &str, extra: &str) -> String {
     format!(
         r#"{}
 resource "awsecs_rds_link" "db" {{

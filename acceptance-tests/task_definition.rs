@@ -940,7 +940,8 @@ const INVALID: &[(&str, &str, &str)] = &[
     ),
     (
         "secret_arn",
-        r#"family = "x"
+        r#"family             = "x"
+  execution_role_arn = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
   container {
     name   = "a"
     image  = "nginx"
@@ -1066,6 +1067,68 @@ fn run_invalid_cases(name: &str, cases: &[(&str, &str, &str)]) {
     assert!(requests.is_empty(), "validation must not call AWS; moto saw: {requests:?}");
 }
 
+/// What AWS refuses only when the task definition is registered, refused by `terraform validate`
+/// instead (issue 11): (name, resource body, words the error must contain), the error at the line
+/// marked `# <-`.
+const AWS_REFUSALS: &[(&str, &str, &str)] = &[
+    (
+        "secret_without_execution_role",
+        r#"family = "x"
+  container {
+    name   = "a"
+    image  = "nginx"
+    memory = 128
+    secret { # <-
+      name       = "DB_PASSWORD"
+      value_from = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:db-AbCdEf"
+    }
+  }"#,
+        "Container secrets need execution_role_arn",
+    ),
+    (
+        "fargate_without_awsvpc",
+        r#"family                   = "x"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "host" # <-
+  cpu                      = 256
+  memory                   = 512
+  container {
+    name  = "a"
+    image = "nginx"
+  }"#,
+        "Fargate needs awsvpc network mode",
+    ),
+    (
+        "fargate_cpu_256_memory_4096",
+        r#"family                   = "x"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = 256
+  memory                   = 4096 # <-
+  container {
+    name  = "a"
+    image = "nginx"
+  }"#,
+        "Fargate has no task size of 256 CPU units with 4096 MiB",
+    ),
+    (
+        "container_memory_over_task_memory",
+        r#"family = "x"
+  memory = 512 # <-
+  container {
+    name   = "a"
+    image  = "nginx"
+    memory = 300
+  }
+  container {
+    name               = "b"
+    image              = "nginx"
+    memory_reservation = 300
+  }"#,
+        "The containers need 600 MiB, more than the task's 512 MiB",
+    ),
+];
+
 #[test]
 fn invalid_configurations_fail_validate_first_half() {
     assert!(INVALID.len() >= 20);
@@ -1075,6 +1138,14 @@ fn invalid_configurations_fail_validate_first_half() {
 #[test]
 fn invalid_configurations_fail_validate_second_half() {
     run_invalid_cases("td_invalid_2", &INVALID[INVALID.len() / 2..]);
+}
+
+/// A secret without an execution role, Fargate without awsvpc, a task size Fargate does not offer,
+/// and containers needing more memory than the task has: each fails `terraform validate` at its
+/// line, with no AWS call.
+#[test]
+fn aws_refusals_fail_validate() {
+    run_invalid_cases("td_aws_refusals", AWS_REFUSALS);
 }
 
 /// Values unknown to `terraform validate` are checked once known: at plan (a variable) and at

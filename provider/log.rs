@@ -74,12 +74,31 @@ impl<S: Subscriber> Layer<S> for HclogLayer {
 
 struct FieldsToJson(Map<String, Json>);
 
+/// The AWS SDK's debug output prints credentials with the secret redacted but the access key id in
+/// clear (`access_key_id: "AKIA..."`); a log line never shows either.
+pub fn scrub(text: &str) -> String {
+    const KEY: &str = "access_key_id: \"";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(KEY) {
+        let start = at + KEY.len();
+        out.push_str(&rest[..start]);
+        out.push_str("** redacted **");
+        match rest[start..].find('"') {
+            Some(end) => rest = &rest[start + end..],
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 impl Visit for FieldsToJson {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_string(), Json::String(format!("{value:?}")));
+        self.0.insert(field.name().to_string(), Json::String(scrub(&format!("{value:?}"))));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_string(), Json::String(value.to_string()));
+        self.0.insert(field.name().to_string(), Json::String(scrub(value)));
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.0.insert(field.name().to_string(), Json::from(value));
@@ -156,6 +175,17 @@ mod tests {
         assert_eq!(j["@module"], "awsecs");
         assert_eq!(j["cluster"], "wp");
         assert!(j["@timestamp"].is_string());
+    }
+
+    #[test]
+    fn access_key_ids_never_reach_a_log_line() {
+        let sdk =
+            r#"Identity { data: Credentials { provider_name: "p", access_key_id: "AKIAEXAMPLE", secret_access_key: "** redacted **" } }"#;
+        let clean = scrub(sdk);
+        assert!(!clean.contains("AKIAEXAMPLE"), "{clean}");
+        assert!(clean.contains("provider_name: \"p\""), "the rest stays: {clean}");
+        assert_eq!(scrub("nothing to hide"), "nothing to hide");
+        assert!(!scrub("access_key_id: \"AKIA-unterminated").contains("AKIA"));
     }
 
     #[test]

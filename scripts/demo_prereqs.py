@@ -5,6 +5,7 @@ account, and prints them as a terraform.tfvars.json for examples/wordpress:
 - the web security group (HTTP 80 from anywhere, SSH 22 from the admin CIDR),
 - the database security group and DB subnet group, and a MySQL RDS instance,
 - the IAM role and instance profile container instances use (ecsInstanceRole),
+- the task execution role ECS uses to fetch the secret when a task starts (ecsTaskExecutionRole),
 - an EC2 key pair,
 - a Secrets Manager secret holding the database password.
 
@@ -17,9 +18,39 @@ import json
 import sys
 
 import boto3
+from botocore.exceptions import ClientError
 
 REGION = "ap-northeast-1"
 ADMIN_CIDR = "203.0.113.0/24"
+EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+# That managed policy's statement, for a moto that has not loaded AWS's managed policies
+# (it does only with MOTO_IAM_LOAD_MANAGED_POLICIES=true, which the demo does not set).
+EXECUTION_POLICY_STATEMENT = {
+    "Effect": "Allow",
+    "Action": ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
+               "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents"],
+    "Resource": "*",
+}
+
+
+def create_execution_role(iam, secret_arn):
+    """ecsTaskExecutionRole, as the IAM console makes it (trusted entity: Elastic Container Service
+    Task), with AmazonECSTaskExecutionRolePolicy and an inline policy that reads the one secret."""
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    arn = iam.create_role(RoleName="ecsTaskExecutionRole", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    try:
+        iam.attach_role_policy(RoleName="ecsTaskExecutionRole", PolicyArn=EXECUTION_POLICY_ARN)
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+        iam.put_role_policy(RoleName="ecsTaskExecutionRole", PolicyName="AmazonECSTaskExecutionRolePolicyCopy",
+                            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [EXECUTION_POLICY_STATEMENT]}))
+    read_secret = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn}]}
+    iam.put_role_policy(RoleName="ecsTaskExecutionRole", PolicyName="wordpress-db-password",
+                        PolicyDocument=json.dumps(read_secret))
+    return arn
 
 
 def main():
@@ -62,6 +93,8 @@ def main():
     iam.create_instance_profile(InstanceProfileName="ecsInstanceRole")
     iam.add_role_to_instance_profile(InstanceProfileName="ecsInstanceRole", RoleName="ecsInstanceRole")
 
+    execution_role = create_execution_role(iam, secret)
+
     ec2.create_key_pair(KeyName="wordpress")
 
     json.dump({
@@ -71,6 +104,7 @@ def main():
         "key_name": "wordpress",
         "db_instance_identifier": "wordpress-db",
         "db_password_secret_arn": secret,
+        "execution_role_arn": execution_role,
     }, sys.stdout, indent=2)
     print()
 

@@ -131,7 +131,8 @@ fn remove_stale_provider_dirs(tmp: &Path) {
 }
 
 /// The `terraform` and `provider` blocks every test config starts with: the provider under test,
-/// dummy credentials, one retry, and all three services pointed at `endpoint` (a moto server).
+/// dummy credentials, one retry, and all four services (ECS, EC2, RDS, SSM) pointed at `endpoint`
+/// (a moto server).
 /// (HCL allows only one argument in a single-line block, so `required_providers` gets its own
 /// lines.)
 pub fn provider_block(endpoint: &str) -> String {
@@ -150,6 +151,7 @@ provider "awsecs" {{
     ecs = "{endpoint}"
     ec2 = "{endpoint}"
     rds = "{endpoint}"
+    ssm = "{endpoint}"
   }}
 }}
 "#

@@ -97,6 +97,29 @@ impl Moto {
         self.calls().iter().filter(|(_, a)| a == action).count()
     }
 
+    /// Replaces the fault layer's rules (`standins/faults.py`, loaded with the `"faults"` stand-in)
+    /// with `rules`, a JSON list such as
+    /// `[{"fault": "throttle", "service": "ecs", "action": "CreateCluster", "count": 4}]`.
+    #[track_caller]
+    pub fn set_faults(&self, rules: serde_json::Value) {
+        let (status, body) = http_json(self.port, "POST", "/standin-faults", &rules.to_string());
+        assert_eq!(status, 200, "the fault layer refused the rules {rules}: {body} (is the \"faults\" stand-in loaded?)");
+    }
+
+    /// What the fault layer has done: its rules with `remaining` / `applied` counts, the totals
+    /// (`applied`, `applied_by_fault`) and a `log` of every fault.
+    #[track_caller]
+    pub fn fault_state(&self) -> serde_json::Value {
+        let (status, body) = http_json(self.port, "GET", "/standin-faults", "");
+        assert_eq!(status, 200, "GET /standin-faults: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("fault state is not JSON ({e}): {body}"))
+    }
+
+    /// How many faults of kind `fault` ("throttle", "lose_reply", ...) the layer has applied.
+    pub fn faults_applied(&self, fault: &str) -> u64 {
+        self.fault_state()["applied_by_fault"][fault].as_u64().unwrap_or(0)
+    }
+
     /// The server's stdout+stderr log.
     pub fn log_path(&self) -> &Path {
         &self.log
@@ -158,6 +181,23 @@ fn free_log_path(dir: &Path) -> PathBuf {
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local_addr").port()
+}
+
+/// A minimal HTTP/1.0 request with a JSON body, to the stand-ins' control endpoints: (status, body).
+fn http_json(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap_or_else(|e| panic!("connect to moto on {port}: {e}"));
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap_or_else(|e| panic!("send to moto: {e}"));
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
 }
 
 /// A minimal HTTP/1.0 GET; returns the status code, or None if nothing (valid) answered.

@@ -132,6 +132,12 @@ impl TfWorkspace {
 
     /// [`Self::run`] with extra environment for this one command (it overrides everything else).
     pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> TfOutput {
+        self.run_interrupted(args, env, &|| false)
+    }
+
+    /// Runs `terraform ARGS` and, once `when()` turns true (checked every 20 ms), sends SIGINT to
+    /// Terraform's whole process group, as Ctrl-C in a terminal does (the provider gets it too).
+    pub fn run_interrupted(&self, args: &[&str], env: &[(&str, &str)], when: &dyn Fn() -> bool) -> TfOutput {
         let args = with_no_color(args);
         let mut cmd = Command::new(terraform_bin());
         cmd.args(&args)
@@ -157,7 +163,7 @@ impl TfWorkspace {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let raw = run_with_timeout(cmd, self.timeout);
+        let raw = run_with_timeout(cmd, self.timeout, when);
         let out =
             TfOutput { args, code: raw.status.and_then(|s| s.code()), stdout: raw.stdout, stderr: raw.stderr, duration: raw.duration };
         self.timings.lock().unwrap().push((format!("terraform {}", out.args.join(" ")), out.duration));
@@ -191,6 +197,12 @@ impl TfWorkspace {
     #[track_caller]
     pub fn destroy(&self) -> TfOutput {
         self.run_ok(&["destroy", "-auto-approve"])
+    }
+
+    /// `terraform destroy -target=ADDR -auto-approve`; panics on failure.
+    #[track_caller]
+    pub fn destroy_target(&self, addr: &str) -> TfOutput {
+        self.run_ok(&["destroy", "-auto-approve", &format!("-target={addr}")])
     }
 
     /// `terraform import ADDR ID`; panics on failure.
@@ -355,7 +367,7 @@ struct RawOutput {
 
 /// Spawns `cmd` in its own process group (Terraform and the provider processes it starts), collects
 /// stdout and stderr, and kills the whole group if it runs longer than `timeout`.
-fn run_with_timeout(mut cmd: Command, timeout: Duration) -> RawOutput {
+fn run_with_timeout(mut cmd: Command, timeout: Duration, interrupt_when: &dyn Fn() -> bool) -> RawOutput {
     use std::os::unix::process::CommandExt;
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     let start = Instant::now();
@@ -366,7 +378,13 @@ fn run_with_timeout(mut cmd: Command, timeout: Duration) -> RawOutput {
     let err_reader = std::thread::spawn(move || read_all(stderr));
 
     let mut timed_out = false;
+    let mut interrupted = false;
     let status = loop {
+        if !interrupted && interrupt_when() {
+            interrupted = true;
+            let _ =
+                Command::new("kill").args(["-INT", "--", &format!("-{}", child.id())]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        }
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
             Ok(None) if start.elapsed() >= timeout => {

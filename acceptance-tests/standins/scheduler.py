@@ -81,6 +81,13 @@ from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend, Task, ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api import state_manager
+from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+# moto gives a network interface a private DNS name only in a VPC with DNS hostnames enabled, then
+# reads it for every awsvpc task (AttributeError, so no awsvpc task could start in any other VPC).
+# AWS starts such tasks; the attachment then simply has no DNS name. Not a behaviour: a moto bug.
+if not hasattr(NetworkInterface, "private_dns_name"):
+    NetworkInterface.private_dns_name = None
 from moto.moto_api._internal import mock_random
 
 # Tasks never advance on their own: this module decides when they stop.

@@ -29,6 +29,12 @@ variable "db_password_secret_arn" {
   default = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:wordpress-db-password-AbCdEf"
 }
 
+# The task execution role: ECS reads the secret with it (AWS refuses `secret` without one).
+variable "execution_role_arn" {
+  type    = string
+  default = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+}
+
 provider "awsecs" {
   region = var.region
 
@@ -40,7 +46,8 @@ provider "awsecs" {
 }
 
 resource "awsecs_task_definition" "wordpress" {
-  family = "wordpress"
+  family             = "wordpress"
+  execution_role_arn = var.execution_role_arn
 
   container {
     name   = "wordpress"

@@ -48,12 +48,21 @@ resource "awsecs_rds_link" "db" {
   vpc_id                   = awsecs_container_instance.web.vpc_id
 }
 
+# A new image (var.image) registers a new revision (a replacement: a revision cannot change) and
+# the service below rolls to it.
 resource "awsecs_task_definition" "wordpress" {
   family = "wordpress"
 
+  # The task execution role: ECS (not the container, and not the instance role) uses it to fetch
+  # the `secret` below when a task starts, and AWS refuses a task definition with secrets and no
+  # execution role. Pre-existing, like the database. Its policies: secretsmanager:GetSecretValue on
+  # var.db_password_secret_arn (plus kms:Decrypt if the secret is encrypted with your own KMS key),
+  # and the managed AmazonECSTaskExecutionRolePolicy (ECR image pulls, CloudWatch logs).
+  execution_role_arn = var.execution_role_arn
+
   container {
     name      = "wordpress"
-    image     = "wordpress:6"
+    image     = var.image
     memory    = 300
     cpu       = 256
     essential = true
@@ -92,6 +101,13 @@ resource "awsecs_service" "wordpress" {
   cluster         = awsecs_cluster.wordpress.arn
   task_definition = awsecs_task_definition.wordpress.arn
   desired_count   = 1
+
+  # One instance and a fixed host port (80): the new task of a deployment cannot start while the
+  # old one holds the port, so ECS must stop the old task first. With the default 100 the old task
+  # may never stop and a new image never rolls out. 0 lets it: a short outage during each deploy.
+  # To deploy without one: a second instance (old and new task side by side), or a dynamic host
+  # port (host_port left out) behind a load balancer.
+  deployment_minimum_healthy_percent = 0
 
   # Tasks need an instance to run on; this also destroys the service before the instance.
   depends_on = [awsecs_container_instance.web]

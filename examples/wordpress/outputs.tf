@@ -6,6 +6,11 @@ output "cluster_arn" {
   value = awsecs_cluster.wordpress.arn
 }
 
+output "task_definition_arn" {
+  description = "The revision the service runs (family:revision at the end); a new image makes a new one."
+  value       = awsecs_task_definition.wordpress.arn
+}
+
 output "service_status" {
   value = awsecs_service.wordpress.status
 }

@@ -14,6 +14,12 @@ variable "instance_type" {
   default     = "t2.micro"
 }
 
+variable "image" {
+  description = "The WordPress image (repository-url/image:tag; Docker Hub when no registry is given). A new value registers a new task definition revision and rolls the service to it."
+  type        = string
+  default     = "wordpress:6"
+}
+
 variable "subnet_id" {
   description = "A subnet of the database's VPC with a route to an internet gateway (the instance gets a public IP)."
   type        = string
@@ -41,5 +47,10 @@ variable "db_instance_identifier" {
 
 variable "db_password_secret_arn" {
   description = "Secrets Manager secret (or SSM parameter) ARN holding the database password."
+  type        = string
+}
+
+variable "execution_role_arn" {
+  description = "ARN of the existing task execution role (usually ecsTaskExecutionRole): AmazonECSTaskExecutionRolePolicy plus secretsmanager:GetSecretValue on db_password_secret_arn (ssm:GetParameters if that is an SSM parameter). ECS uses it to fetch the password when a task starts."
   type        = string
 }

@@ -90,15 +90,10 @@ impl AwsError {
             SdkError::TimeoutError(_) => ErrorKind::Transient,
             SdkError::ResponseError(_) => ErrorKind::Transient,
             SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Transient,
-            SdkError::DispatchFailure(d) if d.is_io() => {
-                if mentions_credentials(&chain) {
-                    ErrorKind::Credentials
-                } else {
-                    ErrorKind::Network
-                }
-            }
-            SdkError::ServiceError(_) if status.is_some_and(|c| c >= 500) => ErrorKind::Transient,
             _ if mentions_credentials(&chain) => ErrorKind::Credentials,
+            // The request went out and the connection broke before the answer: AWS may have acted.
+            SdkError::DispatchFailure(_) if answer_lost(&chain) => ErrorKind::Transient,
+            SdkError::ServiceError(_) if status.is_some_and(|c| c >= 500) => ErrorKind::Transient,
             SdkError::DispatchFailure(_) => ErrorKind::Network,
             _ => ErrorKind::Client,
         };
@@ -141,6 +136,15 @@ fn classify_code(code: &str, status: Option<u16>) -> ErrorKind {
     }
 }
 
+/// A connection that broke after the request was sent (hyper's wording), as opposed to one that
+/// never opened (refused, no route, name not resolved).
+fn answer_lost(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    ["connection closed before message completed", "connection reset", "broken pipe", "incomplete message", "unexpected eof"]
+        .iter()
+        .any(|p| t.contains(p))
+}
+
 fn mentions_credentials(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
     t.contains("credential") || t.contains("no identity")
@@ -157,7 +161,7 @@ impl fmt::Display for AwsError {
                     ErrorKind::Network => f.write_str(
                         "\n\nThe request did not reach AWS. Check the network, the provider's `region` and `endpoints`, and AWS_ENDPOINT_URL if set.",
                     ),
-                    ErrorKind::Transient => f.write_str("\n\nNo answer came from AWS in time; the call was retried as configured (`max_retries`)."),
+                    ErrorKind::Transient => f.write_str("\n\nAWS did not answer (in time, or at all: the call may or may not have taken effect); it was retried as configured (`max_retries`)."),
                     ErrorKind::Credentials => f.write_str(
                         "\n\nNo usable AWS credentials. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a `profile` (or AWS_PROFILE), or set `access_key` and `secret_key` in the provider block.",
                     ),
@@ -237,6 +241,14 @@ mod tests {
         assert_eq!(classify_code("UnrecognizedClientException", Some(400)), ErrorKind::Credentials);
         assert_eq!(classify_code("ClientException", Some(400)), ErrorKind::Client);
         assert_eq!(classify_code("InvalidPermission.Duplicate", Some(400)), ErrorKind::Client);
+    }
+
+    #[test]
+    fn a_broken_connection_is_not_a_refused_one() {
+        assert!(answer_lost("dispatch failure: other: client error (SendRequest): connection closed before message completed"));
+        assert!(answer_lost("io error: Connection reset by peer (os error 104)"));
+        assert!(!answer_lost("io error: Connection refused (os error 111)"));
+        assert!(!answer_lost("dns error: failed to lookup address information"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use aws_credential_types::Credentials;
 
 /// Where and how to reach AWS, from the provider block (anything unset falls back to the standard
 /// AWS environment variables and shared config files).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Settings {
     pub region: Option<String>,
     pub profile: Option<String>,
@@ -25,17 +25,35 @@ pub struct Settings {
     pub max_retries: Option<u32>,
 }
 
+/// The keys never show, not even in a debug log.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |k: &Option<String>| k.as_ref().map(|_| "(set, not shown)");
+        f.debug_struct("Settings")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("access_key", &hidden(&self.access_key))
+            .field("secret_key", &hidden(&self.secret_key))
+            .field("endpoints", &self.endpoints)
+            .field("max_retries", &self.max_retries)
+            .finish()
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Endpoints {
     pub ecs: Option<String>,
     pub ec2: Option<String>,
     pub rds: Option<String>,
+    pub ssm: Option<String>,
 }
 
 pub struct Aws {
     pub ecs: aws_sdk_ecs::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub rds: aws_sdk_rds::Client,
+    /// Systems Manager: only the public parameters that name AWS's recommended images.
+    pub ssm: aws_sdk_ssm::Client,
     pub region: String,
     /// Concurrent cluster reads, answered by one DescribeClusters of up to 100.
     pub clusters: batch::Batcher<aws_sdk_ecs::types::Cluster>,
@@ -44,6 +62,9 @@ pub struct Aws {
     pub container_instances: batch::Batcher<aws_sdk_ecs::types::ContainerInstance>,
     /// Concurrent EC2 instance reads, answered by one DescribeInstances of up to 100 ids.
     pub ec2_instances: batch::Batcher<aws_sdk_ec2::types::Instance>,
+    /// Concurrent EBS volume reads (instances' root volumes), answered by one DescribeVolumes of up
+    /// to 100 ids.
+    pub volumes: batch::Batcher<aws_sdk_ec2::types::Volume>,
     /// Concurrent service reads, per cluster: one DescribeServices of up to 10.
     pub services: batch::Batcher<aws_sdk_ecs::types::Service>,
     /// Concurrent task reads, per cluster: one DescribeTasks of up to 100.
@@ -59,7 +80,7 @@ pub struct Aws {
 }
 
 /// How long a batched read waits for company before it calls AWS.
-pub const BATCH_WINDOW: Duration = Duration::from_millis(10);
+pub const BATCH_WINDOW: Duration = Duration::from_millis(25);
 
 /// Retries of a throttled or failed call when `max_retries` is not set: infrastructure runs ride
 /// out throttling storms (hashicorp's AWS provider retries 25 times too). Client errors (a refused
@@ -134,10 +155,19 @@ impl Aws {
                 }
                 aws_sdk_rds::Client::from_conf(b.build())
             },
+            ssm: {
+                let mut b = aws_sdk_ssm::config::Builder::from(conf);
+                if let Some(url) = &ep.ssm {
+                    // Unset keeps what the environment says (AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL).
+                    b.set_endpoint_url(Some(url.clone()));
+                }
+                aws_sdk_ssm::Client::from_conf(b.build())
+            },
             region,
             clusters: batch::Batcher::new(100, BATCH_WINDOW),
             container_instances: batch::Batcher::new(100, BATCH_WINDOW),
             ec2_instances: batch::Batcher::new(100, BATCH_WINDOW),
+            volumes: batch::Batcher::new(100, BATCH_WINDOW),
             services: batch::Batcher::new(10, BATCH_WINDOW),
             tasks: batch::Batcher::new(100, BATCH_WINDOW),
             db_instances: batch::Batcher::new(100, BATCH_WINDOW),
@@ -151,5 +181,26 @@ impl Aws {
     pub fn unconfigured_for_tests() -> Aws {
         let conf = SdkConfig::builder().behavior_version(BehaviorVersion::latest()).region(Region::new("us-east-1")).build();
         Aws::from_sdk_config(&conf, &Endpoints::default(), "us-east-1".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_keys() {
+        let s = Settings { access_key: Some("AKIAQUIETKEY".into()), secret_key: Some("very-secret".into()), ..Settings::default() };
+        let text = format!("{s:?}");
+        assert!(!text.contains("AKIAQUIETKEY") && !text.contains("very-secret"), "{text}");
+        assert!(text.contains("not shown"), "{text}");
+    }
+
+    #[test]
+    fn the_default_retry_policy_is_long_and_capped() {
+        let r = retry_config(None);
+        assert_eq!(r.max_attempts(), DEFAULT_MAX_RETRIES + 1);
+        assert_eq!(r.max_backoff(), MAX_BACKOFF);
+        assert_eq!(retry_config(Some(0)).max_attempts(), 1);
     }
 }

@@ -29,6 +29,15 @@ pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value, defa
     }
     fill_computed(block, &mut value, config, create);
     plan_tags_all(block, &mut value, default_tags);
+    // A single block the configuration leaves out is planned absent (Terraform insists on it,
+    // whatever the prior state held).
+    if !config.is_null() {
+        for b in block.blocks.iter().filter(|b| b.nesting == Nesting::Single) {
+            if config.get(b.name).is_null() && !value.get(b.name).is_null() {
+                value.set(b.name, Value::Null);
+            }
+        }
+    }
 
     let mut requires_replace = Vec::new();
     if !create {

@@ -50,7 +50,28 @@ impl Wait {
         let mut last = String::new();
         let mut last_logged = Instant::now();
         loop {
-            match poll().await? {
+            // One look may not outlive the timeout or Terraform's StopProvider (a hung call).
+            let left = self.timeout.saturating_sub(start.elapsed());
+            let answer = tokio::select! {
+                a = poll() => a,
+                _ = tokio::time::sleep(left) => return Err(self.timed_out(&last, "the last look at AWS did not answer in time")),
+                _ = self.stop.wait() => return Err(self.interrupted(&last)),
+            };
+            let looked = match answer {
+                Ok(p) => p,
+                // A throttled or unanswered read is not an answer: keep waiting until the timeout.
+                Err(d) if d.is_transient() => {
+                    let why = d.0.first().map(|x| format!("{}: {}", x.summary, x.detail)).unwrap_or_default();
+                    tracing::warn!(
+                        elapsed_s = start.elapsed().as_secs(),
+                        "while waiting for {}: AWS did not answer this time, trying again: {why}",
+                        self.what
+                    );
+                    Poll::Pending(if last.is_empty() { format!("no answer from AWS ({why})") } else { last.clone() })
+                }
+                Err(d) => return Err(d),
+            };
+            match looked {
                 Poll::Done(v) => {
                     tracing::info!(waited_s = start.elapsed().as_secs_f64(), "done waiting for {}", self.what);
                     return Ok(v);
@@ -65,25 +86,32 @@ impl Wait {
             }
             let elapsed = start.elapsed();
             if elapsed >= self.timeout {
-                return Err(Diagnostics::of_error(
-                    format!("Timed out after {} waiting for {}", human(self.timeout), self.what),
-                    format!(
-                        "Last status from AWS: {last}\n\nRaise the timeout in the resource's `timeouts` block if this is expected to take longer."
-                    ),
-                ));
+                return Err(self.timed_out(&last, ""));
             }
             let sleep = jitter(delay).min(self.timeout - elapsed);
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
-                _ = self.stop.wait() => {
-                    return Err(Diagnostics::of_error(
-                        format!("Interrupted while waiting for {}", self.what),
-                        format!("Terraform asked the provider to stop. Last status from AWS: {last}"),
-                    ));
-                }
+                _ = self.stop.wait() => return Err(self.interrupted(&last)),
             }
             delay = (delay.mul_f64(1.5)).min(self.max_delay);
         }
+    }
+
+    fn timed_out(&self, last: &str, why: &str) -> Diagnostics {
+        let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
+        Diagnostics::of_error(
+            format!("Timed out after {} waiting for {}{why}", human(self.timeout), self.what),
+            format!(
+                "Last status from AWS: {last}\n\nRaise the timeout in the resource's `timeouts` block if this is expected to take longer."
+            ),
+        )
+    }
+
+    fn interrupted(&self, last: &str) -> Diagnostics {
+        Diagnostics::of_error(
+            format!("Interrupted while waiting for {}", self.what),
+            format!("Terraform asked the provider to stop. Last status from AWS: {last}"),
+        )
     }
 }
 
@@ -168,6 +196,64 @@ mod tests {
         assert!(res.is_err());
         assert!(res.err().unwrap().0[0].summary.contains("Interrupted"));
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_not_an_answer() {
+        let (ctx, _tx) = ctx();
+        let n = AtomicU32::new(0);
+        let got = Wait::new(&ctx, "thing", Duration::from_secs(5))
+            .delays(Duration::from_millis(5), Duration::from_millis(10))
+            .until(|| async {
+                match n.fetch_add(1, Ordering::SeqCst) {
+                    0..=5 => Err(Diagnostics::of_error("Cannot read", "ThrottlingException: Rate exceeded").transient()),
+                    i => Ok(Poll::Done(i)),
+                }
+            })
+            .await;
+        assert_eq!(got.ok(), Some(6), "six throttled polls, then the answer");
+
+        let final_error = Wait::new(&ctx, "thing", Duration::from_secs(5))
+            .delays(Duration::from_millis(5), Duration::from_millis(10))
+            .until(|| async { Err::<Poll<()>, _>(Diagnostics::of_error("Cannot read", "AccessDenied")) })
+            .await;
+        assert!(final_error.is_err(), "a definite refusal ends the wait");
+
+        let timed_out = Wait::new(&ctx, "thing", Duration::from_millis(60))
+            .delays(Duration::from_millis(5), Duration::from_millis(10))
+            .until(|| async { Err::<Poll<()>, _>(Diagnostics::of_error("Cannot read", "Rate exceeded").transient()) })
+            .await
+            .expect_err("times out");
+        assert!(timed_out.0[0].summary.contains("Timed out"), "{:?}", timed_out.0);
+        assert!(timed_out.0[0].detail.contains("Rate exceeded"), "{:?}", timed_out.0);
+    }
+
+    #[tokio::test]
+    async fn a_hung_look_cannot_outlive_the_timeout_or_a_stop() {
+        let (ctx, tx) = ctx();
+        let started = Instant::now();
+        let hung = Wait::new(&ctx, "x", Duration::from_millis(100))
+            .until(|| async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok::<Poll<()>, Diagnostics>(Poll::Done(()))
+            })
+            .await
+            .expect_err("times out");
+        assert!(hung.0[0].summary.contains("Timed out"), "{:?}", hung.0);
+        assert!(started.elapsed() < Duration::from_secs(5));
+
+        let h = tokio::spawn(async move {
+            Wait::new(&ctx, "x", Duration::from_secs(60))
+                .until(|| async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    Ok::<Poll<()>, Diagnostics>(Poll::Done(()))
+                })
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tx.send(true).ok();
+        let res = tokio::time::timeout(Duration::from_secs(5), h).await.expect("ends promptly").expect("task");
+        assert!(res.expect_err("interrupted").0[0].summary.contains("Interrupted"));
     }
 
     #[test]

@@ -128,7 +128,25 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Ctrl-C in a terminal signals the whole process group, so the provider gets Terraform's SIGINT
+/// too. Terraform handles it (StopProvider, then the apply winds down and records what exists); a
+/// provider that died on it would leave whatever it had just created out of the state. So SIGINT is
+/// only logged, the way plugins served by go-plugin ignore it.
+fn ignore_interrupts() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+        Ok(mut interrupts) => {
+            tokio::spawn(async move {
+                while interrupts.recv().await.is_some() {
+                    tracing::info!("interrupt received: waiting for Terraform to call StopProvider");
+                }
+            });
+        }
+        Err(e) => tracing::warn!("cannot catch SIGINT ({e}); Ctrl-C will end the provider at once"),
+    }
+}
+
 async fn serve(version: u32, client_cert: Option<String>) -> Result<(), String> {
+    ignore_interrupts();
     let core = Arc::new(ProviderCore::new(
         crate::resources::provider_block::AwsEcsProvider,
         crate::resources::all_resources(),

@@ -7,6 +7,7 @@ use tonic::{Request, Response, Status};
 use super::convert::{decode, diagnostics, encode, path, schema};
 use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server::Provider;
+use super::{guard, guard_sync};
 use crate::framework::{ApplyInput, PlanInput, ProviderConfig, ProviderCore};
 use crate::tf::Diagnostics;
 
@@ -42,10 +43,11 @@ impl<P: ProviderConfig> Provider for V6<P> {
         req: Request<pb::validate_provider_config::Request>,
     ) -> Rpc<pb::validate_provider_config::Response> {
         let req = req.into_inner();
-        let diags = match decode(req.config.as_ref(), &self.core.provider_type, "provider configuration") {
-            Ok(cfg) => self.core.validate_provider_config(&cfg),
-            Err(d) => d,
-        };
+        let diags = guard_sync("ValidateProviderConfig", || {
+            let cfg = decode(req.config.as_ref(), &self.core.provider_type, "provider configuration")?;
+            Ok(self.core.validate_provider_config(&cfg))
+        })
+        .unwrap_or_else(|d| d);
         Ok(Response::new(pb::validate_provider_config::Response { diagnostics: diagnostics(&diags) }))
     }
 
@@ -55,11 +57,11 @@ impl<P: ProviderConfig> Provider for V6<P> {
     ) -> Rpc<pb::validate_resource_config::Response> {
         let req = req.into_inner();
         tracing::trace!(resource = %req.type_name, "ValidateResourceConfig");
-        let diags = (|| {
+        let diags = guard_sync("ValidateResourceConfig", || {
             let r = self.core.resource(&req.type_name)?;
             let cfg = decode(req.config.as_ref(), &r.ty, "resource configuration")?;
             Ok::<_, Diagnostics>(self.core.validate_resource(r, &cfg))
-        })()
+        })
         .unwrap_or_else(|d| d);
         Ok(Response::new(pb::validate_resource_config::Response { diagnostics: diagnostics(&diags) }))
     }
@@ -69,18 +71,18 @@ impl<P: ProviderConfig> Provider for V6<P> {
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Rpc<pb::validate_data_resource_config::Response> {
         let req = req.into_inner();
-        let diags = (|| {
+        let diags = guard_sync("ValidateDataResourceConfig", || {
             let d = self.core.data_source(&req.type_name)?;
             let cfg = decode(req.config.as_ref(), &d.ty, "data source configuration")?;
             Ok::<_, Diagnostics>(self.core.validate_data_source(d, &cfg))
-        })()
+        })
         .unwrap_or_else(|d| d);
         Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics(&diags) }))
     }
 
     async fn upgrade_resource_state(&self, req: Request<pb::upgrade_resource_state::Request>) -> Rpc<pb::upgrade_resource_state::Response> {
         let req = req.into_inner();
-        let res = (|| {
+        let res = guard_sync("UpgradeResourceState", || {
             let r = self.core.resource(&req.type_name)?;
             let raw = req.raw_state.as_ref().map(|s| s.json.as_slice()).unwrap_or_default();
             if raw.is_empty() {
@@ -91,7 +93,7 @@ impl<P: ProviderConfig> Provider for V6<P> {
             }
             let v = self.core.upgrade(r, req.version, raw)?;
             Ok((v, r))
-        })();
+        });
         Ok(Response::new(match res {
             Ok((v, r)) => pb::upgrade_resource_state::Response { upgraded_state: encode(&v, &r.ty), diagnostics: vec![] },
             Err(d) => pb::upgrade_resource_state::Response { upgraded_state: None, diagnostics: diagnostics(&d) },
@@ -101,22 +103,24 @@ impl<P: ProviderConfig> Provider for V6<P> {
     async fn configure_provider(&self, req: Request<pb::configure_provider::Request>) -> Rpc<pb::configure_provider::Response> {
         let req = req.into_inner();
         tracing::debug!(terraform_version = %req.terraform_version, "ConfigureProvider");
-        let diags = match decode(req.config.as_ref(), &self.core.provider_type, "provider configuration") {
-            Ok(cfg) => self.core.configure(&cfg).await,
-            Err(d) => d,
-        };
+        let diags = guard("ConfigureProvider", async {
+            let cfg = decode(req.config.as_ref(), &self.core.provider_type, "provider configuration")?;
+            Ok(self.core.configure(&cfg).await)
+        })
+        .await
+        .unwrap_or_else(|d| d);
         Ok(Response::new(pb::configure_provider::Response { diagnostics: diagnostics(&diags) }))
     }
 
     async fn read_resource(&self, req: Request<pb::read_resource::Request>) -> Rpc<pb::read_resource::Response> {
         let req = req.into_inner();
         tracing::debug!(resource = %req.type_name, "ReadResource");
-        let res = async {
+        let res = guard("ReadResource", async {
             let r = self.core.resource(&req.type_name)?;
             let state = decode(req.current_state.as_ref(), &r.ty, "current state")?;
             let fresh = self.core.read(r, &state).await?;
             Ok::<_, Diagnostics>(encode(&fresh.unwrap_or(crate::tf::Value::Null), &r.ty))
-        }
+        })
         .await;
         Ok(Response::new(match res {
             Ok(new_state) => pb::read_resource::Response { new_state, diagnostics: vec![], private: req.private },
@@ -128,14 +132,14 @@ impl<P: ProviderConfig> Provider for V6<P> {
     async fn plan_resource_change(&self, req: Request<pb::plan_resource_change::Request>) -> Rpc<pb::plan_resource_change::Response> {
         let req = req.into_inner();
         tracing::debug!(resource = %req.type_name, "PlanResourceChange");
-        let res = async {
+        let res = guard("PlanResourceChange", async {
             let r = self.core.resource(&req.type_name)?;
             let prior = decode(req.prior_state.as_ref(), &r.ty, "prior state")?;
             let proposed = decode(req.proposed_new_state.as_ref(), &r.ty, "proposed new state")?;
             let config = decode(req.config.as_ref(), &r.ty, "configuration")?;
             let p = self.core.plan(r, PlanInput { prior: &prior, proposed: &proposed, config: &config }).await?;
             Ok::<_, Diagnostics>((encode(&p.planned, &r.ty), p.requires_replace.iter().map(path).collect(), p.diags))
-        }
+        })
         .await;
         Ok(Response::new(match res {
             Ok((planned_state, requires_replace, diags)) => pb::plan_resource_change::Response {
@@ -156,14 +160,14 @@ impl<P: ProviderConfig> Provider for V6<P> {
     async fn apply_resource_change(&self, req: Request<pb::apply_resource_change::Request>) -> Rpc<pb::apply_resource_change::Response> {
         let req = req.into_inner();
         tracing::debug!(resource = %req.type_name, "ApplyResourceChange");
-        let res = async {
+        let res = guard("ApplyResourceChange", async {
             let r = self.core.resource(&req.type_name)?;
             let prior = decode(req.prior_state.as_ref(), &r.ty, "prior state")?;
             let planned = decode(req.planned_state.as_ref(), &r.ty, "planned state")?;
             let config = decode(req.config.as_ref(), &r.ty, "configuration")?;
             let (state, diags) = self.core.apply(r, ApplyInput { prior: &prior, planned: &planned, config: &config }).await;
             Ok::<_, Diagnostics>((encode(&state, &r.ty), diags))
-        }
+        })
         .await;
         Ok(Response::new(match res {
             Ok((new_state, diags)) => {
@@ -176,11 +180,11 @@ impl<P: ProviderConfig> Provider for V6<P> {
     async fn import_resource_state(&self, req: Request<pb::import_resource_state::Request>) -> Rpc<pb::import_resource_state::Response> {
         let req = req.into_inner();
         tracing::debug!(resource = %req.type_name, id = %req.id, "ImportResourceState");
-        let res = async {
+        let res = guard("ImportResourceState", async {
             let r = self.core.resource(&req.type_name)?;
             let v = self.core.import(r, &req.id).await?;
             Ok::<_, Diagnostics>(encode(&v, &r.ty))
-        }
+        })
         .await;
         Ok(Response::new(match res {
             Ok(state) => pb::import_resource_state::Response {
@@ -194,12 +198,12 @@ impl<P: ProviderConfig> Provider for V6<P> {
     async fn read_data_source(&self, req: Request<pb::read_data_source::Request>) -> Rpc<pb::read_data_source::Response> {
         let req = req.into_inner();
         tracing::debug!(data_source = %req.type_name, "ReadDataSource");
-        let res = async {
+        let res = guard("ReadDataSource", async {
             let d = self.core.data_source(&req.type_name)?;
             let cfg = decode(req.config.as_ref(), &d.ty, "data source configuration")?;
             let v = self.core.read_data_source(d, &cfg).await?;
             Ok::<_, Diagnostics>(encode(&v, &d.ty))
-        }
+        })
         .await;
         Ok(Response::new(match res {
             Ok(state) => pb::read_data_source::Response { state, diagnostics: vec![] },

@@ -84,14 +84,14 @@ fn to_state(c: &Cluster, prior: &Value, default_tags: &BTreeMap<String, String>)
 
 /// The cluster `id` (name or ARN) names, or None when it is missing or deleted.
 async fn find(ctx: &Ctx, id: &str) -> Result<Option<Cluster>, Diagnostics> {
-    ctx.aws.find_cluster(id).await.map_err(|e| Diagnostics::of_error(format!("Cannot read ECS cluster {id:?}"), e.to_string()))
+    ctx.aws.find_cluster(id).await.map_err(|e| crate::resources::aws_failure(format!("Cannot read ECS cluster {id:?}"), &e))
 }
 
 impl ClusterResource {
     /// What still lives in the cluster: AWS refuses to delete a cluster that holds any of it.
     async fn blockers(&self, ctx: &Ctx, arn: &str) -> Result<Vec<String>, Diagnostics> {
         let aws = &ctx.aws;
-        let fail = |what: &str, e: AwsError| Diagnostics::of_error(format!("Cannot list the {what} of ECS cluster {arn}"), e.to_string());
+        let fail = |what: &str, e: AwsError| crate::resources::aws_failure(format!("Cannot list the {what} of ECS cluster {arn}"), &e);
         let instances = aws.list_container_instance_arns(arn, None).await.map_err(|e| fail("container instances", e))?;
         let services = aws.list_service_arns(arn).await.map_err(|e| fail("services", e))?;
         // Stopped tasks do not block a delete; AWS lists RUNNING ones by default, moto lists all.

@@ -8,6 +8,7 @@ pub mod container_instance;
 pub mod context;
 pub mod ecs_optimized_ami;
 pub mod names;
+pub mod network_configuration;
 pub mod provider_block;
 pub mod rds_instance;
 pub mod rds_link;
@@ -18,7 +19,20 @@ pub mod task_definition;
 
 pub use context::Ctx;
 
+use crate::aws::errors::AwsError;
 use crate::framework::{DataSource, Resource};
+use crate::tf::Diagnostics;
+
+/// An AWS failure as a diagnostic; one that may pass by itself (throttling, no answer) is marked so,
+/// and a wait keeps waiting through it.
+pub fn aws_failure(summary: impl Into<String>, e: &AwsError) -> Diagnostics {
+    let d = Diagnostics::of_error(summary, e.to_string());
+    if e.is_retryable() {
+        d.transient()
+    } else {
+        d
+    }
+}
 
 pub fn all_resources() -> Vec<Box<dyn Resource<Ctx>>> {
     vec![

@@ -70,7 +70,8 @@ pub fn schema() -> Schema {
                     Block::new("Custom service endpoints.")
                         .attr(endpoint("ecs", "ECS"))
                         .attr(endpoint("ec2", "EC2"))
-                        .attr(endpoint("rds", "RDS")),
+                        .attr(endpoint("rds", "RDS"))
+                        .attr(endpoint("ssm", "SSM (Systems Manager)")),
                 )
                 .max_items(1),
             )
@@ -109,7 +110,7 @@ pub fn parse(config: &Value) -> (Settings, BTreeMap<String, String>) {
         profile: s(config.get("profile")),
         access_key: s(config.get("access_key")),
         secret_key: s(config.get("secret_key")),
-        endpoints: Endpoints { ecs: s(ep.get("ecs")), ec2: s(ep.get("ec2")), rds: s(ep.get("rds")) },
+        endpoints: Endpoints { ecs: s(ep.get("ecs")), ec2: s(ep.get("ec2")), rds: s(ep.get("rds")), ssm: s(ep.get("ssm")) },
         max_retries: config.get("max_retries").as_i64().and_then(|n| u32::try_from(n).ok()),
     };
     (settings, config.get("default_tags").get("tags").to_string_map())
@@ -127,13 +128,15 @@ mod tests {
             ("access_key", "AK".into()),
             ("secret_key", "SK".into()),
             ("max_retries", Value::int(1)),
-            ("endpoints", Value::object([("ecs", "http://127.0.0.1:1".into()), ("ec2", Value::Null), ("rds", Value::Unknown)])),
+            ("endpoints", Value::object([("ecs", "http://127.0.0.1:1".into()), ("rds", Value::Unknown), ("ssm", "http://ssm:2".into())])),
             ("default_tags", Value::object([("tags", Value::Map([("team".into(), "web".into())].into()))])),
         ]);
         let (s, tags) = parse(&cfg);
         assert_eq!(s.region.as_deref(), Some("ap-northeast-1"));
         assert_eq!(s.endpoints.ecs.as_deref(), Some("http://127.0.0.1:1"));
         assert_eq!(s.endpoints.rds, None);
+        assert_eq!(s.endpoints.ssm.as_deref(), Some("http://ssm:2"));
+        assert_eq!(s.endpoints.ec2, None);
         assert_eq!(s.max_retries, Some(1));
         assert_eq!(tags.get("team").map(String::as_str), Some("web"));
     }

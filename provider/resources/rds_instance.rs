@@ -119,7 +119,7 @@ pub async fn find_db(ctx: &Ctx, identifier: &str) -> Result<Option<DbInfo>, Diag
         .find_db_instance(identifier)
         .await
         .map(|d| d.as_ref().map(DbInfo::from_aws))
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read RDS instance {identifier:?}"), e.to_string()))
+        .map_err(|e| crate::resources::aws_failure(format!("Cannot read RDS instance {identifier:?}"), &e))
 }
 
 /// The error for a database that does not exist, at `db_instance_identifier`.

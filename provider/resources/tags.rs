@@ -40,10 +40,7 @@ pub fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> (
 /// `what` names the resource in errors ("ECS service \"web\"").
 pub async fn update(ctx: &Ctx, on: Tagged<'_>, old: &Value, new: &Value, what: &str) -> Result<(), Diagnostics> {
     let (add, remove) = diff(&old.to_string_map(), &new.to_string_map());
-    ctx.aws
-        .change_tags(on, &add, remove)
-        .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot update the tags of {what}"), e.to_string()))
+    ctx.aws.change_tags(on, &add, remove).await.map_err(|e| crate::resources::aws_failure(format!("Cannot update the tags of {what}"), &e))
 }
 
 #[cfg(test)]

@@ -1,18 +1,21 @@
 //! `awsecs_task`: runs a task definition once ("Run Tasks" in the ECS console), for batch-style
 //! work such as a database migration. A task that has finished stays in state: it ran, as asked.
+//! Its `network_configuration` block (awsvpc) and its checks are shared with `awsecs_service`
+//! (`resources/network_configuration.rs`).
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_ecs::types::{ContainerOverride, KeyValuePair, Task, TaskOverride};
+use aws_sdk_ecs::types::{ContainerOverride, KeyValuePair, LaunchType, NetworkConfiguration, Task, TaskOverride};
 
 use super::service::{check_task_definition_ref, cluster_name};
 use crate::aws::errors::describe;
 use crate::framework::timeouts::timeouts_block;
 use crate::framework::validate::{int_between, one_of};
 use crate::framework::wait::{Poll, Wait};
-use crate::framework::{Failed, Resource};
+use crate::framework::{Failed, PlanRequest, Resource};
+use crate::resources::network_configuration;
 use crate::resources::Ctx;
 use crate::tf::{Attribute, Block, Diagnostics, NestedBlock, Schema, Type, Value};
 
@@ -33,6 +36,8 @@ struct Config {
     count: i32,
     started_by: Option<String>,
     overrides: Vec<Override>,
+    launch_type: Option<String>,
+    network: Option<NetworkConfiguration>,
     wait_for: String,
 }
 
@@ -54,6 +59,8 @@ impl Config {
                     environment: (!o.get("environment").is_null()).then(|| o.get("environment").to_string_map()),
                 })
                 .collect(),
+            launch_type: v.get("launch_type").as_str().map(str::to_string),
+            network: network_configuration::expand(v),
             wait_for: v.get("wait_for").as_str().unwrap_or("running").to_string(),
         }
     }
@@ -114,6 +121,11 @@ fn with_tasks(prior: &Value, tasks: &[Task]) -> Value {
     v
 }
 
+/// The launch type ECS ran the tasks with (null when it does not say).
+fn launch_type_of(tasks: &[Task]) -> Value {
+    Value::opt_string(tasks.iter().find_map(|t| t.launch_type()).map(|l| l.as_str()).filter(|l| !l.is_empty()))
+}
+
 fn arns_value(arns: &[String]) -> Value {
     Value::List(arns.iter().map(|a| Value::string(a.clone())).collect())
 }
@@ -122,7 +134,7 @@ async fn describe_tasks(ctx: &Ctx, cluster: &str, arns: &[String]) -> Result<Vec
     ctx.aws
         .describe_tasks(cluster, arns)
         .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS tasks in cluster {cluster:?}"), e.to_string()))
+        .map_err(|e| crate::resources::aws_failure(format!("Cannot read ECS tasks in cluster {cluster:?}"), &e))
 }
 
 /// One line per task that stopped, for logs and diagnostics.
@@ -197,11 +209,12 @@ impl Resource<Ctx> for TaskResource {
             );
         Schema::new(
             0,
-            Block::new("Runs a task definition once (\"Run Tasks\" in the console), e.g. a database migration. Every argument but `wait_for` forces a new run. A finished task is not run again on the next apply; destroying the resource stops tasks still running.\n\nImport with `CLUSTER/TASK_ID` (several: `CLUSTER/ID1,ID2`).")
+            Block::new("Runs a task definition once (\"Run Tasks\" in the console), e.g. a database migration. Every argument but `wait_for` forces a new run. A finished task is not run again on the next apply; destroying the resource stops tasks still running.\n\nImport with `CLUSTER/TASK_ID` (several: `CLUSTER/ID1,ID2`). ECS does not report a task's security groups, so an imported task has no `network_configuration`.")
                 .attr(Attribute::computed("id", Type::String).describe("The ARN of the first task."))
                 .attr(Attribute::required("cluster", Type::String).force_new().equivalent_when(super::cluster::same_cluster).describe("Name or ARN of the cluster to run in."))
                 .attr(Attribute::required("task_definition", Type::String).force_new().validate(|v| check_task_definition_ref(v.as_str().unwrap_or(""))).describe("The task definition: its ARN or `FAMILY:REVISION`."))
                 .attr(Attribute::optional("task_count", Type::Number).default(Value::int(1)).force_new().validate(int_between(1, 10)).describe("How many tasks to run, 1-10. Default 1."))
+                .attr(Attribute::optional_computed("launch_type", Type::String).force_new().validate(one_of(&["EC2", "FARGATE", "EXTERNAL"])).describe("`EC2`, `FARGATE` or `EXTERNAL`. Left out: what ECS chooses (the cluster's default capacity provider strategy, or EC2 when it has none)."))
                 .attr(Attribute::optional("started_by", Type::String).force_new().validate(|v| {
                     let s = v.as_str().unwrap_or("");
                     if s.len() <= 128 { Ok(()) } else { Err(format!("At most 128 characters; got {}.", s.len())) }
@@ -212,8 +225,19 @@ impl Resource<Ctx> for TaskResource {
                 .attr(Attribute::computed("exit_codes", Type::map(Type::Number)).describe("Exit code by container name, once stopped (with several tasks, a non-zero code wins)."))
                 .attr(Attribute::computed("stopped_reason", Type::String).describe("Why the (first) task stopped, as ECS says."))
                 .block(NestedBlock::list("container_override", override_block).force_new())
+                .block(network_configuration::block(true))
                 .block(timeouts_block(&["create", "delete"])),
         )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        network_configuration::validate(config, "EC2", diags);
+    }
+
+    async fn modify_plan(&self, ctx: Option<&Ctx>, req: &PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
+        if let Some(ctx) = ctx {
+            network_configuration::check_plan(ctx, req, planned, diags).await;
+        }
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, Failed> {
@@ -228,6 +252,8 @@ impl Resource<Ctx> for TaskResource {
             .count(cfg.count)
             .set_started_by(cfg.started_by.clone())
             .set_overrides(cfg.task_override())
+            .set_launch_type(cfg.launch_type.as_deref().map(LaunchType::from))
+            .set_network_configuration(cfg.network.clone())
             .send()
             .await
             .map_err(|e| {
@@ -237,6 +263,9 @@ impl Resource<Ctx> for TaskResource {
         let mut state = planned.clone();
         state.set("task_arns", arns_value(&arns));
         state.set("id", Value::opt_string(arns.first().cloned()));
+        if state.get("launch_type").is_unknown() {
+            state.set("launch_type", launch_type_of(out.tasks()));
+        }
         state = with_tasks(&state, out.tasks());
         if !out.failures().is_empty() || arns.len() < cfg.count as usize {
             let reasons: Vec<String> = out
@@ -405,6 +434,7 @@ impl Resource<Ctx> for TaskResource {
             ("task_definition", Value::opt_string(first.task_definition_arn())),
             ("task_count", Value::int(tasks.len() as i64)),
             ("started_by", Value::opt_string(first.started_by().filter(|s| !s.is_empty()))),
+            ("launch_type", launch_type_of(&tasks)),
             ("wait_for", "running".into()),
             ("task_arns", arns_value(&arns)),
             ("container_override", Value::List(overrides)),

@@ -61,6 +61,9 @@ pub struct Diagnostic {
     pub summary: String,
     pub detail: String,
     pub path: Option<AttrPath>,
+    /// The failure may pass by itself (a throttled or unanswered call): a wait treats it as "not
+    /// yet" rather than an answer. Never sent to Terraform.
+    pub transient: bool,
 }
 
 /// A list of diagnostics; an RPC fails when it holds an error.
@@ -84,7 +87,7 @@ impl Diagnostics {
         self.push(Severity::Warning, summary, detail, Some(path));
     }
     fn push(&mut self, severity: Severity, summary: impl Into<String>, detail: impl Into<String>, path: Option<AttrPath>) {
-        self.0.push(Diagnostic { severity, summary: summary.into(), detail: detail.into(), path });
+        self.0.push(Diagnostic { severity, summary: summary.into(), detail: detail.into(), path, transient: false });
     }
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
@@ -94,6 +97,17 @@ impl Diagnostics {
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+    /// Marks every diagnostic as one that may pass by itself (see [`Diagnostic::transient`]).
+    pub fn transient(mut self) -> Diagnostics {
+        for d in &mut self.0 {
+            d.transient = true;
+        }
+        self
+    }
+    /// Whether there are errors and each of them may pass by itself.
+    pub fn is_transient(&self) -> bool {
+        self.has_errors() && self.0.iter().filter(|d| d.severity == Severity::Error).all(|d| d.transient)
     }
     /// One error, as a value (for `Result<_, Diagnostics>`).
     pub fn of_error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostics {

@@ -8,6 +8,9 @@ pub mod schema;
 pub mod types;
 pub mod value;
 
+#[cfg(test)]
+mod property_tests;
+
 pub use diag::{AttrPath, Diagnostic, Diagnostics, Severity, Step};
 pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema};
 pub use types::Type;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_ec2::types::{Filter, Image, Instance, InstanceAttributeName, SecurityGroup, SecurityGroupRule, Subnet};
+use aws_sdk_ec2::types::{Filter, Image, Instance, InstanceAttributeName, SecurityGroup, SecurityGroupRule, Subnet, Volume};
 use base64::Engine as _;
 
 use crate::aws::errors::AwsError;
@@ -125,23 +125,55 @@ impl Aws {
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
-    /// Size in GiB of the instance's root EBS volume, when the instance has one.
-    pub async fn find_root_volume_size(&self, i: &Instance) -> Result<Option<i64>, AwsError> {
+    /// The instance's root EBS volume (size, encryption, KMS key), or None when the instance has no
+    /// EBS volume at its root device or EC2 no longer lists it. Concurrent reads share one
+    /// DescribeVolumes (a filter, so that a missing volume is an empty answer, not an error).
+    pub async fn find_root_volume(&self, i: &Instance) -> Result<Option<Volume>, AwsError> {
         let Some(root) = i.root_device_name() else { return Ok(None) };
         let Some(vol) = i.block_device_mappings().iter().find(|b| b.device_name() == Some(root)).and_then(|b| b.ebs()?.volume_id()) else {
             return Ok(None);
         };
-        let volumes: Vec<_> = self
-            .ec2
-            .describe_volumes()
-            .filters(filter("volume-id", vec![vol.to_string()]))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
+        let ec2 = self.ec2.clone();
+        self.volumes
+            .get("", vol, move |ids| {
+                let ec2 = ec2.clone();
+                async move {
+                    let volumes: Vec<Volume> = ec2
+                        .describe_volumes()
+                        .filters(filter("volume-id", ids))
+                        .into_paginator()
+                        .items()
+                        .send()
+                        .try_collect()
+                        .await
+                        .map_err(|e| AwsError::from_sdk(&e))?;
+                    Ok(volumes.into_iter().filter_map(|v| Some((v.volume_id()?.to_string(), v))).collect())
+                }
+            })
             .await
-            .map_err(|e| AwsError::from_sdk(&e))?;
-        Ok(volumes.first().and_then(|v| v.size()).map(i64::from))
+    }
+
+    /// Whether EBS encryption by default is on for the account in this region (EC2 then encrypts
+    /// every new volume, whatever the request says).
+    pub async fn find_ebs_encryption_by_default(&self) -> Result<bool, AwsError> {
+        let out = self.ec2.get_ebs_encryption_by_default().send().await.map_err(|e| AwsError::from_sdk(&e))?;
+        Ok(out.ebs_encryption_by_default().unwrap_or(false))
+    }
+
+    /// Image `id`, or None when EC2 does not know it (deregistered, never shared with this account,
+    /// or not an image id at all).
+    pub async fn find_image(&self, id: &str) -> Result<Option<Image>, AwsError> {
+        match self.ec2.describe_images().image_ids(id).send().await {
+            Ok(out) => Ok(out.images().iter().find(|i| i.image_id() == Some(id)).cloned()),
+            Err(e) => {
+                let e = AwsError::from_sdk(&e);
+                if e.code().is_some_and(|c| c.starts_with("InvalidAMIID")) {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
     }
 
     /// Available images of `owner` whose name matches `name_pattern` (EC2 wildcards).

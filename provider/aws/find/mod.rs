@@ -10,3 +10,4 @@
 pub mod ec2;
 pub mod ecs;
 pub mod rds;
+pub mod ssm;

@@ -1,10 +1,11 @@
 //! Import: from a container instance ARN or an EC2 instance id, find the cluster (named in the ARN
 //! or in the user data, else by scanning every cluster of the region) and the container instance,
 //! and take back from the instance what AWS reports only there (user data extra, profile, volume).
+//! `metadata_options` is left out (not managed) until the configuration writes it.
 
 use super::flatten::to_state;
 use super::user_data::parse_user_data;
-use super::{find_by_instance, get_container_instance, get_instance, read_failed, root_volume_size};
+use super::{find_by_instance, get_container_instance, get_instance, read_failed, root_volume};
 use crate::resources::cluster::cluster_name;
 use crate::resources::Ctx;
 use crate::tf::{Diagnostics, Value};
@@ -61,14 +62,14 @@ pub(super) async fn import(ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
         get_instance(ctx, &instance_id).await?.ok_or_else(|| not_found(format!("EC2 instance {instance_id} no longer exists.")))?;
     let ud = instance_user_data(ctx, &instance_id).await?.unwrap_or_default();
     let profile = instance.iam_instance_profile().and_then(|p| p.arn()).map(|a| a.rsplit('/').next().unwrap_or(a).to_string());
+    let volume = root_volume(ctx, &instance).await?;
     let prior = Value::object([
         ("cluster", cluster.into()),
         ("iam_instance_profile", Value::opt_string(profile)),
-        ("root_volume_size", Value::opt_int(root_volume_size(ctx, &instance).await)),
         ("user_data_extra", Value::opt_string(parse_user_data(&ud).1)),
         ("tags", Value::Null),
     ]);
-    let mut state = to_state(&prior, &instance, Some(&ci), &ctx.default_tags);
+    let mut state = to_state(&prior, &instance, Some(&ci), volume.as_ref(), &ctx.default_tags);
     state.set("timeouts", Value::Null);
     Ok(state)
 }

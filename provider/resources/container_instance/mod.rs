@@ -4,34 +4,38 @@
 //! it, deregisters it and terminates the EC2 instance.
 //!
 //! Here: the resource, its arguments, the AWS reads its steps share, and the CRUD and import glue.
-//! `schema`: the schema and the attribute validators; `user_data`: the user data that joins the
-//! cluster, and reading it back; `launch`: the pre-checks and RunInstances; `registration`: the
-//! wait to join, the DRAINING/ACTIVE switch and the destroy-side drain, deregister and terminate;
-//! `import`: finding the instance from an import id; `flatten`: EC2 and ECS answers -> state.
+//! `schema`: the schema and the attribute validators; `validate`: the checks across arguments;
+//! `user_data`: the user data that joins the cluster, and reading it back; `launch`: the image, the
+//! pre-checks and RunInstances; `metadata`: the `metadata_options` block (IMDS); `registration`:
+//! the wait to join, the DRAINING/ACTIVE switch and the destroy-side drain, deregister and
+//! terminate; `import`: finding the instance from an import id; `flatten`: EC2 and ECS answers ->
+//! state.
 
 mod flatten;
 mod import;
 mod launch;
+mod metadata;
 mod registration;
 mod schema;
 mod user_data;
+mod validate;
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_ec2::types::{Instance, InstanceStateName};
+use aws_sdk_ec2::types::{Instance, InstanceStateName, Volume};
 use aws_sdk_ecs::types::{ContainerInstance, ContainerInstanceStatus};
 
 use crate::aws::errors::AwsError;
 use crate::framework::{Failed, PlanRequest, Resource};
-use crate::resources::ecs_optimized_ami;
 use crate::resources::tags::{self, Tagged};
 use crate::resources::Ctx;
 use crate::tf::{AttrPath, Diagnostics, Schema, Value};
 
 use flatten::{instance_state, partial_state, to_state};
-use launch::{active_cluster, check_same_vpc, run_instance};
+use launch::{active_cluster, check_same_vpc, image_to_launch, run_instance};
+use metadata::MetadataOptions;
 use registration::{drain_and_deregister, set_status, terminate, wait_registered};
 
 pub struct ContainerInstanceResource;
@@ -50,6 +54,11 @@ struct Config {
     iam_instance_profile: Option<String>,
     associate_public_ip_address: Option<bool>,
     root_volume_size: Option<i64>,
+    /// None (left out, or unknown in the plan): a new instance gets an encrypted root volume.
+    root_volume_encrypted: Option<bool>,
+    root_volume_kms_key_id: Option<String>,
+    /// None when the block is left out: a new instance gets `MetadataOptions::default()`.
+    metadata_options: Option<MetadataOptions>,
     user_data_extra: Option<String>,
     draining: bool,
     tags_all: BTreeMap<String, String>,
@@ -68,6 +77,9 @@ impl Config {
             iam_instance_profile: s("iam_instance_profile"),
             associate_public_ip_address: v.get("associate_public_ip_address").as_bool(),
             root_volume_size: v.get("root_volume_size").as_i64(),
+            root_volume_encrypted: v.get("root_volume_encrypted").as_bool(),
+            root_volume_kms_key_id: s("root_volume_kms_key_id"),
+            metadata_options: MetadataOptions::from_block(v.get(metadata::BLOCK)),
             user_data_extra: s("user_data_extra"),
             draining: v.get("draining").as_bool().unwrap_or(false),
             tags_all: v.get("tags_all").to_string_map(),
@@ -80,7 +92,7 @@ impl Config {
 // ---------------------------------------------------------------------------------------------
 
 fn read_failed(what: String) -> impl FnOnce(AwsError) -> Diagnostics {
-    move |e| Diagnostics::of_error(format!("Cannot read {what}"), e.to_string())
+    move |e| crate::resources::aws_failure(format!("Cannot read {what}"), &e)
 }
 
 /// The EC2 instance, or None when EC2 no longer knows it.
@@ -101,9 +113,10 @@ async fn find_by_instance(ctx: &Ctx, cluster: &str, instance_id: &str) -> Result
         .map_err(read_failed(format!("the container instances of ECS cluster {cluster:?}")))
 }
 
-/// Size in GiB of the instance's root EBS volume (None when it cannot be read: it is informational).
-async fn root_volume_size(ctx: &Ctx, i: &Instance) -> Option<i64> {
-    ctx.aws.find_root_volume_size(i).await.ok().flatten()
+/// The instance's root EBS volume (size, encryption, KMS key), when EC2 lists one.
+async fn root_volume(ctx: &Ctx, i: &Instance) -> Result<Option<Volume>, Diagnostics> {
+    let id = i.instance_id().unwrap_or_default();
+    ctx.aws.find_root_volume(i).await.map_err(read_failed(format!("the root volume of EC2 instance {id}")))
 }
 
 /// The current state from the instance id and, when known, the container instance ARN.
@@ -123,7 +136,8 @@ async fn read_state(ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnosti
         // A create that failed before the instance registered: it may have joined since.
         None => find_by_instance(ctx, &cluster, &instance_id).await?,
     };
-    Ok(Some(to_state(state, &instance, ci.as_ref(), &ctx.default_tags)))
+    let volume = root_volume(ctx, &instance).await?;
+    Ok(Some(to_state(state, &instance, ci.as_ref(), volume.as_ref(), &ctx.default_tags)))
 }
 
 #[async_trait]
@@ -136,19 +150,26 @@ impl Resource<Ctx> for ContainerInstanceResource {
         schema::schema()
     }
 
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        validate::validate(config, diags)
+    }
+
+    /// A new instance: its root volume is planned encrypted unless told otherwise (and `false` is
+    /// checked against EBS encryption by default). Its image is not looked up here: left out,
+    /// `ami_id` stays unknown until create looks it up, so an image AWS publishes between plan and
+    /// apply cannot make a saved plan inconsistent with the apply.
     async fn modify_plan(&self, ctx: Option<&Ctx>, req: &PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
-        // A new instance without an image: show which one it gets.
-        if (req.create || req.replace) && req.config.get("ami_id").is_null() {
-            if let Some(ctx) = ctx {
-                match ecs_optimized_ami::lookup(ctx, "amazon-linux-2", "x86_64").await {
-                    Ok((id, _)) => planned.set("ami_id", id.into()),
-                    Err(d) => {
-                        for x in d.0 {
-                            diags.error_at(AttrPath::root("ami_id"), x.summary, x.detail);
-                        }
-                    }
+        if !(req.create || req.replace) {
+            return;
+        }
+        match req.config.get("root_volume_encrypted") {
+            Value::Null => planned.set("root_volume_encrypted", true.into()),
+            Value::Bool(false) => {
+                if let Some(ctx) = ctx {
+                    check_encryption_by_default(ctx, diags).await;
                 }
             }
+            _ => {}
         }
     }
 
@@ -156,11 +177,10 @@ impl Resource<Ctx> for ContainerInstanceResource {
         let cfg = Config::from(planned);
         let cluster = active_cluster(ctx, &cfg.cluster).await?;
         check_same_vpc(ctx, &cfg).await?;
-        let ami = match &cfg.ami_id {
-            Some(a) => a.clone(),
-            None => ecs_optimized_ami::lookup(ctx, "amazon-linux-2", "x86_64").await?.0,
-        };
-        let instance_id = run_instance(ctx, &cfg, &cluster, &ami).await?;
+        // Once, here: the plan left `ami_id` unknown when it is not configured.
+        let image = image_to_launch(ctx, &cfg).await?;
+        let ami = image.image_id().unwrap_or_default().to_string();
+        let instance_id = run_instance(ctx, &cfg, &cluster, &image).await?;
         let mut partial = partial_state(planned, &instance_id);
         partial.set("ami_id", ami.clone().into());
         let timeout = ctx.timeout(planned, "create", CREATE_TIMEOUT);
@@ -187,11 +207,10 @@ impl Resource<Ctx> for ContainerInstanceResource {
             Ok(Some(fresh)) => fresh,
             _ => ci,
         };
-        let mut state = to_state(planned, &instance, Some(&ci), &ctx.default_tags);
+        // A failed read leaves the volume's attributes to the next refresh.
+        let volume = root_volume(ctx, &instance).await.unwrap_or_default();
+        let mut state = to_state(planned, &instance, Some(&ci), volume.as_ref(), &ctx.default_tags);
         state.set("ami_id", ami.into());
-        if state.get("root_volume_size").is_unknown() || state.get("root_volume_size").is_null() {
-            state.set("root_volume_size", Value::opt_int(root_volume_size(ctx, &instance).await));
-        }
         tracing::info!(instance_id = %instance_id, container_instance = %arn, "container instance joined the cluster");
         Ok(state)
     }
@@ -214,6 +233,12 @@ impl Resource<Ctx> for ContainerInstanceResource {
             };
             let status = if cfg.draining { ContainerInstanceStatus::Draining } else { ContainerInstanceStatus::Active };
             set_status(ctx, &cluster, arn, status).await?;
+        }
+        if prior.get(metadata::BLOCK) != planned.get(metadata::BLOCK) {
+            // A block removed from the configuration leaves the instance's settings as they are.
+            if let Some(m) = &cfg.metadata_options {
+                metadata::modify(ctx, &instance_id, m).await?;
+            }
         }
         tags::update(
             ctx,
@@ -254,5 +279,23 @@ impl Resource<Ctx> for ContainerInstanceResource {
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
         import::import(ctx, id).await
+    }
+}
+
+/// `root_volume_encrypted = false` cannot hold where the account has EBS encryption by default on:
+/// EC2 would encrypt the volume anyway, and every later plan would replace the instance.
+async fn check_encryption_by_default(ctx: &Ctx, diags: &mut Diagnostics) {
+    match ctx.aws.find_ebs_encryption_by_default().await {
+        Ok(true) => diags.error_at(
+            AttrPath::root("root_volume_encrypted"),
+            "EC2 encrypts every new volume in this region",
+            format!(
+                "EBS encryption by default is on for this account in region {}, so the root volume would be encrypted whatever `root_volume_encrypted` says. Set it to true, or leave it out.",
+                ctx.aws.region
+            ),
+        ),
+        Ok(false) => {}
+        // Not allowed to ask (ec2:GetEbsEncryptionByDefault), or no answer: EC2 decides at launch.
+        Err(e) => tracing::debug!(error = %e, "cannot read whether EBS encryption by default is on"),
     }
 }

@@ -1,12 +1,13 @@
 //! The schema of `awsecs_container_instance`: its attributes and descriptions, and the attribute
 //! validators (each checks one known value).
 
+use super::metadata::{BLOCK as METADATA_BLOCK, DEFAULT_HOP_LIMIT, HTTP_ENDPOINT, HTTP_TOKENS};
 use crate::framework::timeouts::timeouts_block;
-use crate::framework::validate::int_between;
+use crate::framework::validate::{int_between, one_of};
 use crate::resources::cluster::{cluster_name, same_cluster};
 use crate::resources::names::ecs_name;
 use crate::resources::tags;
-use crate::tf::{Attribute, Block, Schema, Type, Value};
+use crate::tf::{Attribute, Block, NestedBlock, Schema, Type, Value};
 
 pub(super) fn schema() -> Schema {
     let computed = |name: &'static str, ty: Type, what: &str| Attribute::computed(name, ty).describe(what.to_string());
@@ -30,7 +31,7 @@ pub(super) fn schema() -> Schema {
             .attr(
                 Attribute::optional_computed("ami_id", Type::String)
                     .force_new()
-                    .describe("Image to launch. Left out: the newest ECS-optimized Amazon Linux 2 x86_64 image, chosen by the date in its name, looked up when the instance is planned (and kept afterwards)."),
+                    .describe("Image to launch. Left out: the ECS-optimized Amazon Linux 2023 image AWS recommends (its public SSM parameter) for the instance type's architecture, arm64 for Graviton types (`a1`, `t4g`, `m7g`, `c7gn`, ...) and x86_64 otherwise. It is looked up when the instance is created, so the plan shows it as known after apply, and a saved plan still applies when AWS publishes a newer image before the apply. An existing instance keeps its image: a newer one comes only with a new instance."),
             )
             .attr(Attribute::optional_computed("subnet_id", Type::String).force_new().describe("Subnet to launch in; it decides the VPC. Left out: a default subnet of the default VPC."))
             .attr(
@@ -54,6 +55,18 @@ pub(super) fn schema() -> Schema {
                     .force_new()
                     .validate(int_between(1, 16384))
                     .describe("Size of the root volume in GiB. Left out: the image's size."),
+            )
+            .attr(
+                Attribute::optional_computed("root_volume_encrypted", Type::Bool)
+                    .force_new()
+                    .describe("Whether the root volume is encrypted. EC2 cannot encrypt or decrypt a volume in place: changing it creates a new instance. Left out: a new instance gets an encrypted root volume, and an existing one keeps what it has (read back from EC2), so an instance created by an earlier version of this provider plans no replacement. `false` is refused where the account has EBS encryption by default on (EC2 would encrypt the volume anyway)."),
+            )
+            .attr(
+                Attribute::optional_computed("root_volume_kms_key_id", Type::String)
+                    .force_new()
+                    .equivalent_when(|a, b| a.as_str().zip(b.as_str()).is_some_and(|(a, b)| same_kms_key(a, b)))
+                    .validate(|v| check_kms_key(v.as_str().unwrap_or("")))
+                    .describe("KMS key that encrypts the root volume: its ARN or its key id (not an alias: EC2 reports the key, which an alias cannot be matched with). Left out: the account's default EBS key (`aws/ebs` unless changed), read back as its ARN. Changing it creates a new instance."),
             )
             .attr(
                 Attribute::optional("user_data_extra", Type::String)
@@ -82,8 +95,61 @@ pub(super) fn schema() -> Schema {
             .attr(computed("remaining_cpu", Type::Number, "CPU units not reserved by running tasks, as of the last refresh.").volatile())
             .attr(computed("remaining_memory", Type::Number, "Memory (MiB) not reserved by running tasks, as of the last refresh.").volatile())
             .attr(computed("running_tasks_count", Type::Number, "Tasks running on the instance, as of the last refresh.").volatile())
+            .block(metadata_options_block())
             .block(timeouts_block(&["create", "delete"])),
     )
+}
+
+fn metadata_options_block() -> NestedBlock {
+    NestedBlock::single(
+        METADATA_BLOCK,
+        Block::new("The instance metadata service (IMDS). Left out: a new instance gets `http_tokens = \"required\"` (IMDSv2 only), `http_put_response_hop_limit = 2` and `http_endpoint = \"enabled\"`, and an existing instance is left as it is (one created by an earlier version of this provider plans no change). Written: every setting is managed and changes in place, settings left out of the block take those defaults, and EC2's values are read back; removing the block leaves the instance's settings as they are. Import leaves the block out.")
+            .attr(
+                Attribute::optional("http_tokens", Type::String)
+                    .default("required")
+                    .validate(one_of(HTTP_TOKENS))
+                    .describe("`required` (the default): IMDSv2 only, with session tokens; `optional`: IMDSv1 too."),
+            )
+            .attr(
+                Attribute::optional("http_put_response_hop_limit", Type::Number)
+                    .default(i64::from(DEFAULT_HOP_LIMIT))
+                    .validate(int_between(1, 64))
+                    .describe("How many network hops the IMDSv2 token may travel, 1-64. The default 2 lets containers in `bridge` network mode (one hop behind the instance) reach the service; 1 keeps it to the instance itself."),
+            )
+            .attr(
+                Attribute::optional("http_endpoint", Type::String)
+                    .default("enabled")
+                    .validate(one_of(HTTP_ENDPOINT))
+                    .describe("`enabled` (the default) or `disabled`. With the service disabled, the ECS agent cannot read the instance's identity and role credentials: a new instance does not join the cluster."),
+            ),
+    )
+    .max_items(1)
+}
+
+/// Whether two spellings name the same KMS key: equal, or a key id and an ARN ending in that id.
+/// (Two ARNs must be equal: a multi-Region key has one id in several Regions.)
+pub(super) fn same_kms_key(a: &str, b: &str) -> bool {
+    let key_id = |k: &str| k.rsplit_once(":key/").map_or(k, |(_, id)| id).to_string();
+    let both_arns = a.starts_with("arn:") && b.starts_with("arn:");
+    a == b || (!both_arns && key_id(a) == key_id(b))
+}
+
+/// A key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`) or a key id; not an alias, which EC2 never reports.
+fn check_kms_key(s: &str) -> Result<(), String> {
+    if s.starts_with("alias/") || s.contains(":alias/") {
+        return Err(format!(
+            "{s:?} is an alias. EC2 reports the key itself, never the alias, so the plan could not match what EC2 says: give the key's ARN or id (`aws kms describe-key --key-id {s}` shows both)."
+        ));
+    }
+    let well_formed = if s.starts_with("arn:") {
+        s.split(':').nth(2) == Some("kms") && s.contains(":key/") && !s.ends_with(":key/")
+    } else {
+        !s.is_empty() && !s.contains(':')
+    };
+    if !well_formed || s.chars().any(char::is_whitespace) {
+        return Err(format!("{s:?} is not a KMS key: give its ARN (arn:aws:kms:REGION:ACCOUNT:key/ID) or its key id."));
+    }
+    Ok(())
 }
 
 /// `family.size`: letters and digits with a dot, such as `t3.micro`, `m5.xlarge` or `u-6tb1.metal`.
@@ -145,6 +211,47 @@ mod tests {
         assert!(check_user_data_extra("yum install -y htop\necho ECS_ENABLE_TASK_IAM_ROLE=true >> /etc/ecs/ecs.config").is_ok());
         let e = check_user_data_extra("echo ECS_CLUSTER=other >> /etc/ecs/ecs.config").unwrap_err();
         assert!(e.contains("ECS_CLUSTER=other") && e.contains("`cluster`"), "{e}");
+    }
+
+    #[test]
+    fn kms_keys_by_arn_or_id_never_by_alias() {
+        let arn = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        assert!(check_kms_key(arn).is_ok());
+        assert!(check_kms_key("1234abcd-12ab-34cd-56ef-1234567890ab").is_ok());
+        assert!(check_kms_key("mrk-1234abcd12ab34cd56ef1234567890ab").is_ok());
+        let e = check_kms_key("alias/aws/ebs").unwrap_err();
+        assert!(e.contains("alias") && e.contains("describe-key"), "{e}");
+        assert!(check_kms_key("arn:aws:kms:ap-northeast-1:123456789012:alias/web").is_err());
+        for bad in ["", "arn:aws:s3:::bucket", "arn:aws:kms:ap-northeast-1:123456789012:key/", "a b", "kms:key"] {
+            assert!(check_kms_key(bad).is_err(), "{bad:?} accepted");
+        }
+
+        assert!(same_kms_key(arn, "1234abcd-12ab-34cd-56ef-1234567890ab"));
+        assert!(same_kms_key("1234abcd-12ab-34cd-56ef-1234567890ab", arn));
+        assert!(same_kms_key(arn, arn));
+        assert!(!same_kms_key(arn, "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"));
+        assert!(!same_kms_key(arn, "other-key"));
+    }
+
+    #[test]
+    fn a_key_arn_for_its_id_is_an_update_not_a_replacement() {
+        let s = schema();
+        let same = s.block.attribute("root_volume_kms_key_id").and_then(|a| a.equivalent).expect("an equivalence");
+        let arn = Value::string("arn:aws:kms:ap-northeast-1:123456789012:key/k-1");
+        assert!(same(&Value::string("k-1"), &arn));
+        assert!(!same(&Value::Null, &arn), "a key where there was none is a new volume");
+    }
+
+    #[test]
+    fn new_attributes_have_no_default_that_would_change_old_instances() {
+        let s = schema();
+        for name in ["root_volume_encrypted", "root_volume_kms_key_id"] {
+            let a = s.block.attribute(name).unwrap();
+            assert!(a.is_computed() && a.default.is_none() && a.force_new, "{name}");
+        }
+        let block = s.block.blocks.iter().find(|b| b.name == METADATA_BLOCK).expect("metadata_options");
+        assert_eq!(block.block.attribute("http_put_response_hop_limit").and_then(|a| a.default.clone()), Some(Value::int(2)));
+        assert_eq!(block.block.attribute("http_tokens").and_then(|a| a.default.clone()), Some(Value::string("required")));
     }
 
     #[test]

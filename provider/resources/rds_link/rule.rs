@@ -42,7 +42,7 @@ pub(super) async fn find_rule(
         .aws
         .find_security_group_rules(db_sg)
         .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read the rules of security group {db_sg}"), e.to_string()))?;
+        .map_err(|e| crate::resources::aws_failure(format!("Cannot read the rules of security group {db_sg}"), &e))?;
     Ok(pick_rule(&rules, source_sg, port, known_id).cloned())
 }
 
@@ -90,8 +90,15 @@ pub(super) async fn ensure_rule(
                 None => Err(fail("AuthorizeSecurityGroupIngress succeeded, but DescribeSecurityGroupRules does not show the rule. Run `terraform apply` again.".into())),
             }
         }
+        // The look-up above found no such rule, so a duplicate now is the rule this very call made:
+        // its reply was lost and the SDK's retry met the rule. It belongs to the link (destroy
+        // revokes it), not adopted.
         Err(e) if code(&e) == Some("InvalidPermission.Duplicate") => match find_rule(ctx, db_sg, source_sg, port, None).await? {
-            Some(r) => Ok(adopt(r)),
+            Some(r) => {
+                let id = r.security_group_rule_id().unwrap_or_default().to_string();
+                tracing::info!(rule = %id, group = %db_sg, "the rule was made by this call (its reply was lost): the link owns it");
+                Ok((id, false))
+            }
             None => Err(fail(format!(
                 "{}\n\nAWS says the rule exists, but DescribeSecurityGroupRules does not show it. Run `terraform apply` again.",
                 describe(&e)

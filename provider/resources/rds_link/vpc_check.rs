@@ -60,7 +60,7 @@ async fn containers_vpc(ctx: &Ctx, v: &Value) -> Result<Option<(String, VpcFrom)
             );
             Err(d)
         }
-        Err(e) => Err(Diagnostics::of_error(format!("Cannot read security group {sg}"), e.to_string())),
+        Err(e) => Err(crate::resources::aws_failure(format!("Cannot read security group {sg}"), &e)),
     }
 }
 

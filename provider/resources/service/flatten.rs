@@ -8,6 +8,7 @@ use aws_sdk_ecs::types::Service;
 
 use super::{cluster_name, same_task_definition};
 use crate::aws::tags as aws_tags;
+use crate::resources::network_configuration;
 use crate::resources::tags;
 use crate::tf::Value;
 
@@ -82,6 +83,7 @@ pub(super) fn to_state(s: &Service, prior: &Value, default_tags: &BTreeMap<Strin
         ("ordered_placement_strategy", Value::List(strategies)),
         ("placement_constraint", Value::List(constraints)),
         ("health_check_grace_period_seconds", grace),
+        ("network_configuration", network_configuration::flatten(s.network_configuration(), prior)),
         ("force_new_deployment", Value::Bool(prior.get("force_new_deployment").as_bool().unwrap_or(false))),
         ("wait_for_steady_state", Value::Bool(prior.get("wait_for_steady_state").as_bool().unwrap_or(true))),
         ("running_count", Value::int(s.running_count() as i64)),

@@ -5,7 +5,8 @@
 //! references and import ids. `schema`: the schema, the `task_definition` validator and the
 //! cross-field checks; `progress`: how a deployment is going and the waits (quoting the service
 //! events and the stopped tasks when they fail); `capacity`: the plan-time warning when no
-//! container instance can hold a task; `flatten`: AWS answer -> state.
+//! container instance can hold a task; `flatten`: AWS answer -> state. The `network_configuration`
+//! block (awsvpc) is shared with `awsecs_task`: `resources/network_configuration.rs`.
 
 mod capacity;
 mod flatten;
@@ -28,11 +29,12 @@ pub use schema::check_task_definition_ref;
 use crate::aws::errors::{describe, AwsError};
 use crate::aws::tags as aws_tags;
 use crate::framework::{Failed, PlanRequest, Resource};
+use crate::resources::network_configuration;
 use crate::resources::tags::{self, Tagged};
 use crate::resources::Ctx;
 use crate::tf::{Diagnostics, Schema, Value};
 
-use capacity::capacity_warning;
+use capacity::{capacity_warning, deployment_warning};
 use flatten::{minimal_state, to_state};
 use progress::{wait_inactive, wait_steady, wait_tasks_stopped, Seen};
 
@@ -52,6 +54,7 @@ struct Config {
     strategies: Vec<(String, Option<String>)>,
     constraints: Vec<(String, Option<String>)>,
     grace: Option<i32>,
+    network: Option<aws_sdk_ecs::types::NetworkConfiguration>,
     force_new_deployment: bool,
     wait: bool,
     tags_all: BTreeMap<String, String>,
@@ -82,6 +85,7 @@ impl Config {
             strategies: pairs(v.get("ordered_placement_strategy"), "type", "field"),
             constraints: pairs(v.get("placement_constraint"), "type", "expression"),
             grace: v.get("health_check_grace_period_seconds").as_i64().map(|n| n.clamp(0, i32::MAX as i64) as i32),
+            network: network_configuration::expand(v),
             force_new_deployment: v.get("force_new_deployment").as_bool().unwrap_or(false),
             wait: v.get("wait_for_steady_state").as_bool().unwrap_or(true),
             tags_all: v.get("tags_all").to_string_map(),
@@ -140,13 +144,21 @@ async fn describe_service(ctx: &Ctx, cluster: &str, name: &str) -> Result<Option
     ctx.aws
         .find_service(cluster, name)
         .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS service {name:?} in cluster {cluster:?}"), e.to_string()))
+        .map_err(|e| crate::resources::aws_failure(format!("Cannot read ECS service {name:?} in cluster {cluster:?}"), &e))
 }
 
 /// Updates tags from `prior` to `cfg` (TagResource / UntagResource).
 async fn update_tags(ctx: &Ctx, arn: &str, prior: &Value, cfg: &Config) -> Result<(), Diagnostics> {
     let planned = Value::string_map(cfg.tags_all.iter());
     tags::update(ctx, Tagged::Ecs(arn), prior.get("tags_all"), &planned, &format!("ECS service {:?}", cfg.name)).await
+}
+
+/// A client token for one CreateService: unique per call (ECS allows up to 36 ASCII characters).
+fn client_token() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    format!("tf-{:x}-{:x}-{:x}", nanos, std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed))
 }
 
 #[async_trait]
@@ -165,6 +177,8 @@ impl Resource<Ctx> for ServiceResource {
 
     async fn modify_plan(&self, ctx: Option<&Ctx>, req: &PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
         let Some(ctx) = ctx else { return };
+        network_configuration::check_plan(ctx, req, planned, diags).await;
+        deployment_warning(ctx, req, planned, diags).await;
         let (Some(cluster), Some(td)) = (planned.get("cluster").as_str(), planned.get("task_definition").as_str()) else {
             return; // unknown until apply: nothing to check
         };
@@ -215,13 +229,34 @@ impl Resource<Ctx> for ServiceResource {
             .set_placement_strategy((!strategies.is_empty()).then_some(strategies))
             .set_placement_constraints((!constraints.is_empty()).then_some(constraints))
             .set_health_check_grace_period_seconds(cfg.grace)
+            .set_network_configuration(cfg.network.clone())
             .set_tags(aws_tags::to_ecs(&cfg.tags_all))
+            // One token for this create: the SDK's retries of a call whose reply was lost carry it,
+            // and ECS answers them with the service the first attempt made.
+            .client_token(client_token())
             .send()
-            .await
-            .map_err(|e| {
-                Diagnostics::of_error(format!("Cannot create ECS service {:?} in cluster {:?}", cfg.name, cfg.cluster), describe(&e))
-            })?;
-        let created = out.service().cloned();
+            .await;
+        let created = match out {
+            Ok(out) => out.service().cloned(),
+            Err(e) => {
+                let err = AwsError::from_sdk(&e);
+                // No ACTIVE service of this name existed a moment ago (checked above): if one exists
+                // now, this call made it and only its answer was lost.
+                match describe_service(ctx, &cfg.cluster, &cfg.name).await {
+                    Ok(Some(s)) if s.status() == Some("ACTIVE") && (err.is_retryable() || err.message.contains("idempotent")) => {
+                        tracing::info!(service = %cfg.name, "CreateService's answer was lost, but the service it made exists: taking it");
+                        Some(s)
+                    }
+                    _ => {
+                        return Err(Diagnostics::of_error(
+                            format!("Cannot create ECS service {:?} in cluster {:?}", cfg.name, cfg.cluster),
+                            err.to_string(),
+                        )
+                        .into())
+                    }
+                }
+            }
+        };
         let partial = |svc: Option<&Service>| minimal_state(planned, svc.or(created.as_ref()));
         let seen = Mutex::new(Seen::default());
         let svc = if cfg.wait {
@@ -270,7 +305,8 @@ impl Resource<Ctx> for ServiceResource {
             || cfg.max_percent != old.max_percent
             || cfg.strategies != old.strategies
             || cfg.constraints != old.constraints
-            || cfg.grace != old.grace;
+            || cfg.grace != old.grace
+            || planned.get(network_configuration::BLOCK) != prior.get(network_configuration::BLOCK);
         let seen = Mutex::new(Seen::default());
         if service_changed {
             tracing::info!(service = %cfg.name, task_definition = %cfg.task_definition, desired = cfg.desired_count, "updating ECS service");
@@ -286,6 +322,7 @@ impl Resource<Ctx> for ServiceResource {
                 .set_placement_strategy(Some(cfg.placement_strategy()))
                 .set_placement_constraints(Some(cfg.placement_constraints()))
                 .set_health_check_grace_period_seconds(cfg.grace)
+                .set_network_configuration(cfg.network.clone())
                 .force_new_deployment(cfg.force_new_deployment)
                 .send()
                 .await

@@ -1,18 +1,41 @@
 //! How a deployment of `awsecs_service` is going (`deployment_progress`), what a wait has seen (the
 //! service events and the stopped tasks with their reasons, quoted when the wait fails), and the
 //! waits: for a steady state, for the tasks to stop, for the service to be INACTIVE.
+//!
+//! A stuck deployment ends the steady-state wait before its timeout. ECS never gives up on a task
+//! it cannot place: it says "(service x) was unable to place a task because no container instance
+//! met all of its requirements. …" and tries again, for ever, while the old tasks keep running. The
+//! wait calls the deployment stuck when the newest service event is such an event, no task is
+//! pending and no deployment's running count has changed since the wait first saw it so (`blocked`,
+//! `StuckClock`); the progress line then says "stuck" and quotes the event's reason. Once it has been
+//! stuck without a break for `STUCK_GRACE`, or when the timeout comes first, the wait fails with
+//! "ECS service X is stuck: <reason>", the way out for that reason (a port: a minimum healthy
+//! percent of 0, another container instance, a dynamic host port; memory or CPU: a larger instance
+//! type, another container instance, smaller containers) and the events; never "raise the timeout",
+//! which would not help. The service is left as ECS has it, still trying: a container instance that
+//! joins later unsticks it, and the next apply waits again.
+//!
+//! Over 500 lines: the code is about 410; the rest is unit tests, which build `Service` values.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::{DesiredStatus, Service};
 
 use super::{describe_service, same_task_definition, Config};
 use crate::aws::find::ecs::TaskFilter;
-use crate::framework::wait::{Poll, Wait};
+use crate::framework::wait::{human, Poll, Wait};
 use crate::resources::Ctx;
 use crate::tf::Diagnostics;
+
+/// How long a deployment may stay stuck (the newest service event "unable to place a task", no task
+/// pending, no running count changing) before the steady-state wait gives up on it. ECS itself
+/// never gives up: it retries, and a container instance that joins the cluster unsticks it. Three
+/// minutes covers an instance that is still booting and registering (an ECS-optimized AMI takes one
+/// or two) and an old task that takes its time to stop (`stopTimeout` is at most two minutes),
+/// while sparing a 20-minute wait on what will not change by itself.
+pub(super) const STUCK_GRACE: Duration = Duration::from_secs(3 * 60);
 
 /// What a deployment looks like now: finished, still going (with a status line), or failed.
 #[derive(Debug, PartialEq)]
@@ -46,7 +69,7 @@ pub fn deployment_progress(svc: &Service, wanted_td: &str) -> Progress {
         return Progress::Pending(format!("{counts}; the primary deployment still runs {}", primary.task_definition().unwrap_or("?")));
     }
     if svc.deployments().len() > 1 {
-        return Progress::Pending(format!("{counts}; {} deployments (older tasks are being replaced)", svc.deployments().len()));
+        return Progress::Pending(deployments_line(svc));
     }
     let complete = matches!(rollout.as_deref(), None | Some("COMPLETED"));
     if complete && svc.running_count() == svc.desired_count() && primary.running_count() == svc.desired_count() {
@@ -56,14 +79,162 @@ pub fn deployment_progress(svc: &Service, wanted_td: &str) -> Progress {
     }
 }
 
+/// The deployments' counts in words: "new deployment 0 of 1 running, old deployment 1 running"
+/// (pending tasks in brackets when there are any); with one deployment, the service's counts.
+fn deployments_line(svc: &Service) -> String {
+    let pending = |n: i32| if n > 0 { format!(" ({n} pending)") } else { String::new() };
+    if svc.deployments().len() < 2 {
+        return format!("{} of {} tasks running{}", svc.running_count(), svc.desired_count(), pending(svc.pending_count()));
+    }
+    let mut parts = Vec::new();
+    if let Some(p) = svc.deployments().iter().find(|d| d.status() == Some("PRIMARY")) {
+        parts.push(format!("new deployment {} of {} running{}", p.running_count(), p.desired_count(), pending(p.pending_count())));
+    }
+    let old: Vec<_> = svc.deployments().iter().filter(|d| d.status() != Some("PRIMARY")).collect();
+    if !old.is_empty() {
+        let (running, waiting) = old.iter().fold((0, 0), |(r, w), d| (r + d.running_count(), w + d.pending_count()));
+        let which = if old.len() == 1 { "old deployment".to_string() } else { format!("{} old deployments", old.len()) };
+        parts.push(format!("{which} {running} running{}", pending(waiting)));
+    }
+    parts.join(", ")
+}
+
+/// What ECS says it lacks, from the words of its "unable to place a task" event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shortage {
+    Port,
+    Memory,
+    Cpu,
+    NoInstance,
+    Other,
+}
+
+/// A deployment that cannot go on as things are: the newest service event says ECS was unable to
+/// place a task, and no task is pending.
+#[derive(Debug, Clone, PartialEq)]
+struct Blocked {
+    /// The event's reason: what follows "met all of its requirements." (else the whole message).
+    reason: String,
+    shortage: Shortage,
+    /// (deployment id, running count) of each deployment: progress is a change of these.
+    counts: Vec<(String, i32)>,
+    /// `deployments_line`.
+    line: String,
+    /// Tasks the old deployments still run.
+    old_running: i32,
+    /// deploymentConfiguration.minimumHealthyPercent.
+    min_healthy: Option<i32>,
+}
+
+/// Whether the deployment is blocked now (see `Blocked`); says nothing of how long.
+fn blocked(svc: &Service) -> Option<Blocked> {
+    // ECS lists events newest first.
+    let newest = svc.events().first()?.message()?;
+    let pending = svc.pending_count() > 0 || svc.deployments().iter().any(|d| d.pending_count() > 0);
+    if !newest.contains("unable to place a task") || pending {
+        return None;
+    }
+    let reason = newest.split_once("met all of its requirements.").map(|(_, r)| r.trim()).unwrap_or_default();
+    let reason = reason.strip_prefix("Reason:").unwrap_or(reason).trim();
+    let reason = if reason.is_empty() { newest.trim() } else { reason };
+    let words = reason.to_ascii_lowercase();
+    let shortage = if words.contains("already using a port") {
+        Shortage::Port
+    } else if words.contains("insufficient memory") {
+        Shortage::Memory
+    } else if words.contains("insufficient cpu") {
+        Shortage::Cpu
+    } else if words.contains("no container instances were found") {
+        Shortage::NoInstance
+    } else {
+        Shortage::Other
+    };
+    let mut counts: Vec<(String, i32)> =
+        svc.deployments().iter().map(|d| (d.id().unwrap_or_default().to_string(), d.running_count())).collect();
+    counts.push(("service".to_string(), svc.running_count()));
+    Some(Blocked {
+        reason: reason.to_string(),
+        shortage,
+        counts,
+        line: deployments_line(svc),
+        old_running: svc.deployments().iter().filter(|d| d.status() != Some("PRIMARY")).map(|d| d.running_count()).sum(),
+        min_healthy: svc.deployment_configuration().and_then(|c| c.minimum_healthy_percent()),
+    })
+}
+
+/// How long a deployment has been blocked without a break, over the polls of one wait.
+#[derive(Default)]
+struct StuckClock {
+    /// The counts when the spell began, and when it began.
+    since: Option<(Vec<(String, i32)>, Instant)>,
+}
+
+impl StuckClock {
+    /// Notes one poll; how long the deployment has been stuck (None: it is not). A change of the
+    /// counts is progress: the spell starts again.
+    fn observe(&mut self, blocked: Option<&Blocked>, now: Instant) -> Option<Duration> {
+        let Some(b) = blocked else {
+            self.since = None;
+            return None;
+        };
+        if let Some((_, began)) = self.since.as_ref().filter(|(counts, _)| *counts == b.counts) {
+            return Some(now.saturating_duration_since(*began));
+        }
+        self.since = Some((b.counts.clone(), now));
+        Some(Duration::ZERO)
+    }
+}
+
+/// The summary and detail of a stuck deployment: what ECS says, since when, and the way out for
+/// that reason (never a longer timeout: waiting does not place the task).
+fn stuck_diagnostic(name: &str, b: &Blocked, stuck_for: Duration) -> (String, String) {
+    let summary = format!("ECS service {name:?} is stuck: {}", b.reason);
+    let old = b.old_running > 0;
+    let keep = match b.min_healthy {
+        Some(m) if old && m > 0 => format!(" deployment_minimum_healthy_percent {m} keeps the old tasks running until new ones run."),
+        _ => String::new(),
+    };
+    let min_zero = "`deployment_minimum_healthy_percent = 0`: ECS then stops an old task first and frees its share (a short outage)";
+    let mut ways = String::new();
+    let mut way = |w: &str| ways.push_str(&format!("\n  - {w}"));
+    match b.shortage {
+        Shortage::Port => {
+            if old {
+                way(min_zero);
+            }
+            way("another container instance in the cluster, where the port is free");
+            way("a dynamic host port (`host_port = 0`, behind a load balancer): several tasks can then share an instance");
+        }
+        Shortage::Memory | Shortage::Cpu => {
+            way("a larger instance type");
+            way("another container instance in the cluster");
+            way("smaller containers (their `memory`, `memory_reservation` or `cpu` in the task definition)");
+            if old {
+                way(min_zero);
+            }
+        }
+        Shortage::NoInstance => way("register a container instance with the cluster (an EC2 instance whose user data names the cluster)"),
+        Shortage::Other => way("check the placement constraints and the container instances (attributes, agent, free resources)"),
+    }
+    let detail = format!(
+        "ECS was unable to place a task, and the deployment has made no progress for {} ({}). ECS keeps trying, and the service stays as it is until a container instance has room for the task; waiting longer does not help.{keep}\n\nWays out:{ways}",
+        human(stuck_for),
+        b.line
+    );
+    (summary, detail)
+}
+
 /// What a wait has seen: service events and stopped tasks, each logged once at INFO and quoted
-/// when the wait fails.
+/// when the wait fails; and whether the deployment is stuck, since when.
 #[derive(Default)]
 pub(super) struct Seen {
     pub(super) event_ids: HashSet<String>,
     events: Vec<String>,
     stopped_ids: HashSet<String>,
     stopped: Vec<String>,
+    clock: StuckClock,
+    /// The last poll's view when it found the deployment stuck, and for how long it had been.
+    stuck: Option<(Blocked, Duration)>,
 }
 
 impl Seen {
@@ -94,6 +265,13 @@ impl Seen {
             }
         }
         out
+    }
+
+    /// Notes whether the deployment is blocked now; how long it has been stuck (None: it is not).
+    fn note_blocked(&mut self, blocked: Option<Blocked>, now: Instant) -> Option<Duration> {
+        let stuck_for = self.clock.observe(blocked.as_ref(), now);
+        self.stuck = blocked.zip(stuck_for);
+        stuck_for
     }
 
     /// The most telling line for a summary: the newest "unable to place" event, or the newest
@@ -144,9 +322,11 @@ async fn note_stopped_tasks(ctx: &Ctx, cluster: &str, name: &str, seen: &Mutex<S
     Ok(())
 }
 
-/// Waits until the service runs `td` with running == desired in one completed deployment.
+/// Waits until the service runs `td` with running == desired in one completed deployment; ends
+/// early when the deployment has been stuck for `STUCK_GRACE` (see the module doc).
 pub(super) async fn wait_steady(ctx: &Ctx, cfg: &Config, td: &str, timeout: Duration, seen: &Mutex<Seen>) -> Result<Service, Diagnostics> {
     let what = format!("ECS service {:?} to reach a steady state ({} task(s) of {})", cfg.name, cfg.desired_count, td);
+    let stuck_prefix = format!("ECS service {:?} is stuck: ", cfg.name);
     let result = Wait::new(ctx, what, timeout)
         .delays(Duration::from_millis(500), Duration::from_secs(10))
         .until(|| async {
@@ -159,10 +339,24 @@ pub(super) async fn wait_steady(ctx: &Ctx, cfg: &Config, td: &str, timeout: Dura
             if let Ok(mut s) = seen.lock() {
                 s.note_events(&cfg.name, &svc);
             }
-            note_stopped_tasks(ctx, &cfg.cluster, &cfg.name, seen).await?;
+            // Stopped-task reasons are for the report only: a failure to read them never ends the wait.
+            if let Err(d) = note_stopped_tasks(ctx, &cfg.cluster, &cfg.name, seen).await {
+                tracing::debug!("stopped tasks not read this time: {}", d.0.first().map(|x| x.detail.as_str()).unwrap_or_default());
+            }
             match deployment_progress(&svc, td) {
                 Progress::Done => Ok(Poll::Done(svc)),
-                Progress::Pending(p) => Ok(Poll::Pending(p)),
+                Progress::Pending(p) => {
+                    let blocked_now = blocked(&svc);
+                    let stuck_for = seen.lock().ok().and_then(|mut s| s.note_blocked(blocked_now.clone(), Instant::now()));
+                    match (blocked_now, stuck_for) {
+                        (Some(b), Some(t)) if t >= STUCK_GRACE => {
+                            let (summary, detail) = stuck_diagnostic(&cfg.name, &b, t);
+                            Err(Diagnostics::of_error(summary, detail))
+                        }
+                        (Some(b), Some(_)) => Ok(Poll::Pending(format!("{p}; stuck, no task can be placed: {}", b.reason))),
+                        _ => Ok(Poll::Pending(p)),
+                    }
+                }
                 Progress::Failed(why) => {
                     Err(Diagnostics::of_error(format!("ECS service {:?} did not reach a steady state: {why}", cfg.name), ""))
                 }
@@ -171,7 +365,13 @@ pub(super) async fn wait_steady(ctx: &Ctx, cfg: &Config, td: &str, timeout: Dura
         .await;
     result.map_err(|mut d| {
         if let (Ok(s), Some(first)) = (seen.lock(), d.0.first_mut()) {
-            if let Some(h) = s.headline() {
+            // The timeout came while stuck: say what blocks it instead of suggesting a longer one.
+            if let Some((b, t)) = s.stuck.as_ref().filter(|_| first.summary.starts_with("Timed out")) {
+                let (summary, detail) = stuck_diagnostic(&cfg.name, b, *t);
+                first.detail = format!("{}.\n\n{detail}", first.summary);
+                first.summary = summary;
+            }
+            if let Some(h) = s.headline().filter(|_| !first.summary.starts_with(&stuck_prefix)) {
                 first.summary = format!("{}: {h}", first.summary);
             }
             first.detail = format!("{}{}", first.detail, s.detail()).trim_start().to_string();
@@ -219,7 +419,7 @@ pub(super) async fn wait_inactive(ctx: &Ctx, cluster: &str, name: &str, timeout:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState};
+    use aws_sdk_ecs::types::{Deployment, DeploymentConfiguration, DeploymentRolloutState, ServiceEvent};
 
     fn svc(running: i32, desired: i32, td: &str, rollout: DeploymentRolloutState) -> Service {
         Service::builder()
@@ -251,5 +451,114 @@ mod tests {
             Progress::Pending(_)
         ));
         assert!(matches!(deployment_progress(&svc(0, 2, arn, DeploymentRolloutState::Failed), "web:2"), Progress::Failed(_)));
+    }
+
+    const PORT: &str = "(service web) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance 5d3e) is already using a port required by your task.";
+    const MEMORY: &str = "(service web) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance 5d3e) has insufficient memory available.";
+
+    /// A rolling deployment of web:2 over web:1, desired 1; `events` newest first.
+    fn rolling(new: (i32, i32), old_running: i32, events: &[&str]) -> Service {
+        let deployment = |id: &str, status: &str, rev: u32, desired: i32, (running, pending): (i32, i32)| {
+            Deployment::builder()
+                .id(id)
+                .status(status)
+                .task_definition(format!("arn:aws:ecs:r:1:task-definition/web:{rev}"))
+                .desired_count(desired)
+                .running_count(running)
+                .pending_count(pending)
+                .rollout_state(DeploymentRolloutState::InProgress)
+                .build()
+        };
+        let mut b = Service::builder()
+            .status("ACTIVE")
+            .desired_count(1)
+            .running_count(new.0 + old_running)
+            .pending_count(new.1)
+            .deployment_configuration(DeploymentConfiguration::builder().minimum_healthy_percent(100).maximum_percent(200).build())
+            .deployments(deployment("ecs-svc/2", "PRIMARY", 2, 1, new))
+            .deployments(deployment("ecs-svc/1", "ACTIVE", 1, old_running, (old_running, 0)));
+        for (i, e) in events.iter().enumerate() {
+            b = b.events(ServiceEvent::builder().id(format!("e{i}")).message(*e).build());
+        }
+        b.build()
+    }
+
+    #[test]
+    fn a_rolling_deployment_says_new_and_old() {
+        let started = "(service web) has started 1 tasks: (task 1a2b).";
+        let p = deployment_progress(&rolling((0, 1), 1, &[started]), "web:2");
+        assert_eq!(p, Progress::Pending("new deployment 0 of 1 running (1 pending), old deployment 1 running".into()));
+        let p = deployment_progress(&rolling((0, 0), 1, &[PORT]), "web:2");
+        assert_eq!(p, Progress::Pending("new deployment 0 of 1 running, old deployment 1 running".into()));
+    }
+
+    #[test]
+    fn blocked_only_when_the_newest_event_cannot_place_and_nothing_is_pending() {
+        let b = blocked(&rolling((0, 0), 1, &[PORT, "(service web) has started 1 tasks: (task 1a2b)."])).expect("blocked");
+        assert_eq!(b.shortage, Shortage::Port);
+        assert_eq!(b.reason, "The closest matching (container-instance 5d3e) is already using a port required by your task.");
+        assert_eq!((b.old_running, b.min_healthy), (1, Some(100)));
+        assert_eq!(b.line, "new deployment 0 of 1 running, old deployment 1 running");
+        let m = blocked(&rolling((0, 0), 1, &[MEMORY])).expect("blocked");
+        assert_eq!(m.shortage, Shortage::Memory);
+        // A task on its way is progress; so is a newer event.
+        assert_eq!(blocked(&rolling((0, 1), 1, &[PORT])), None);
+        assert_eq!(blocked(&rolling((1, 0), 1, &["(service web) has started 1 tasks: (task 1a2b).", PORT])), None);
+        assert_eq!(blocked(&rolling((0, 0), 1, &[])), None);
+        let none = "(service web) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster.";
+        let created = Service::builder()
+            .status("ACTIVE")
+            .desired_count(1)
+            .deployments(Deployment::builder().id("ecs-svc/1").status("PRIMARY").desired_count(1).build())
+            .events(ServiceEvent::builder().id("e0").message(none).build())
+            .build();
+        let n = blocked(&created).expect("blocked");
+        assert_eq!((n.shortage, n.reason.as_str()), (Shortage::NoInstance, "No Container Instances were found in your cluster."));
+        assert_eq!((n.line.as_str(), n.old_running), ("0 of 1 tasks running", 0));
+    }
+
+    #[test]
+    fn the_clock_runs_while_nothing_moves() {
+        let t0 = Instant::now();
+        let stuck = blocked(&rolling((0, 0), 1, &[PORT]));
+        let mut clock = StuckClock::default();
+        assert_eq!(clock.observe(stuck.as_ref(), t0), Some(Duration::ZERO));
+        assert_eq!(clock.observe(stuck.as_ref(), t0 + Duration::from_secs(200)), Some(Duration::from_secs(200)));
+        assert!(clock.observe(stuck.as_ref(), t0 + STUCK_GRACE) >= Some(STUCK_GRACE));
+        // The old task stopped (progress), and placement failed again: the spell starts again.
+        let moved = blocked(&rolling((0, 0), 0, &[PORT]));
+        assert_eq!(clock.observe(moved.as_ref(), t0 + Duration::from_secs(300)), Some(Duration::ZERO));
+        assert_eq!(clock.observe(moved.as_ref(), t0 + Duration::from_secs(310)), Some(Duration::from_secs(10)));
+        // A poll that is not blocked breaks the spell.
+        assert_eq!(clock.observe(None, t0 + Duration::from_secs(320)), None);
+        assert_eq!(clock.observe(moved.as_ref(), t0 + Duration::from_secs(330)), Some(Duration::ZERO));
+
+        let mut seen = Seen::default();
+        assert_eq!(seen.note_blocked(stuck.clone(), t0), Some(Duration::ZERO));
+        assert_eq!(seen.note_blocked(stuck, t0 + Duration::from_secs(5)), Some(Duration::from_secs(5)));
+        assert!(seen.stuck.is_some());
+        assert_eq!(seen.note_blocked(None, t0 + Duration::from_secs(6)), None);
+        assert!(seen.stuck.is_none());
+    }
+
+    #[test]
+    fn a_stuck_deployment_names_the_fix_for_its_reason() {
+        let port = blocked(&rolling((0, 0), 1, &[PORT])).expect("blocked");
+        let (summary, detail) = stuck_diagnostic("web", &port, STUCK_GRACE);
+        assert_eq!(summary, format!("ECS service \"web\" is stuck: {}", port.reason));
+        assert!(summary.ends_with("(container-instance 5d3e) is already using a port required by your task."), "{summary}");
+        assert!(detail.contains("no progress for 3m (new deployment 0 of 1 running, old deployment 1 running)"), "{detail}");
+        assert!(detail.contains("deployment_minimum_healthy_percent 100 keeps the old tasks running"), "{detail}");
+        assert!(detail.contains("`deployment_minimum_healthy_percent = 0`"), "{detail}");
+        assert!(detail.contains("another container instance") && detail.contains("`host_port = 0`"), "{detail}");
+        assert!(!detail.contains("timeout") && !detail.contains("larger instance type"), "{detail}");
+
+        let memory = blocked(&rolling((0, 0), 1, &[MEMORY])).expect("blocked");
+        let (summary, detail) = stuck_diagnostic("web", &memory, Duration::from_secs(40));
+        assert!(summary.ends_with("has insufficient memory available."), "{summary}");
+        assert!(detail.contains("no progress for 40s"), "{detail}");
+        assert!(detail.contains("a larger instance type") && detail.contains("smaller containers"), "{detail}");
+        assert!(detail.contains("another container instance"), "{detail}");
+        assert!(!detail.contains("timeout") && !detail.contains("host_port"), "{detail}");
     }
 }

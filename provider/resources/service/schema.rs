@@ -1,10 +1,11 @@
 //! The schema of `awsecs_service` (with its placement strategy and constraint blocks), the check of
 //! a `task_definition` reference, and the cross-field checks (placement rules, deployment
-//! percentages).
+//! percentages, the network configuration's launch type rules).
 
 use crate::framework::timeouts::timeouts_block;
 use crate::framework::validate::{int_between, one_of};
 use crate::resources::names::ecs_name;
+use crate::resources::network_configuration;
 use crate::resources::tags;
 use crate::tf::{AttrPath, Attribute, Block, Diagnostics, NestedBlock, Schema, Type, Value};
 
@@ -35,6 +36,7 @@ pub(super) fn schema() -> Schema {
             .attr(tags::tags_all_attribute())
             .block(NestedBlock::list("ordered_placement_strategy", strategy_block()).max_items(5))
             .block(NestedBlock::list("placement_constraint", constraint_block()).max_items(10))
+            .block(network_configuration::block(false))
             .block(timeouts_block(&["create", "update", "delete"])),
     )
 }
@@ -105,6 +107,7 @@ pub(super) fn validate_config(config: &Value, diags: &mut Diagnostics) {
             );
         }
     }
+    network_configuration::validate(config, "EC2", diags);
 }
 
 /// `task_definition` must be an ARN or `family:revision` (a bare family would float to the newest
@@ -149,5 +152,18 @@ mod tests {
         ServiceResource.validate(&cfg, &mut d);
         let paths: Vec<String> = d.0.iter().map(|x| x.path.as_ref().map(|p| p.to_string()).unwrap_or_default()).collect();
         assert_eq!(paths, vec!["placement_constraint[0].expression", "ordered_placement_strategy[1].field"], "{:?}", d.0);
+    }
+
+    #[test]
+    fn network_configuration_rules_follow_the_launch_type() {
+        let paths = |cfg: &Value| {
+            let mut d = Diagnostics::new();
+            ServiceResource.validate(cfg, &mut d);
+            d.0.iter().map(|x| x.path.as_ref().map(|p| p.to_string()).unwrap_or_default()).collect::<Vec<_>>()
+        };
+        let public = Value::object([("subnets", Value::Set(vec!["subnet-1".into()])), ("assign_public_ip", true.into())]);
+        assert_eq!(paths(&Value::object([("launch_type", Value::string("FARGATE"))])), vec!["launch_type"]);
+        assert_eq!(paths(&Value::object([("network_configuration", public.clone())])), vec!["network_configuration.assign_public_ip"]);
+        assert!(paths(&Value::object([("launch_type", Value::string("FARGATE")), ("network_configuration", public)])).is_empty());
     }
 }

@@ -20,7 +20,7 @@ use aws_sdk_ecs::types::{Tag, TaskDefinition, TaskDefinitionStatus};
 pub use schema::{check_image, check_value_from};
 
 use super::tags;
-use crate::aws::errors::{describe, AwsError};
+use crate::aws::errors::{describe, AwsError, ErrorKind};
 use crate::aws::find::ecs::task_definition_unknown;
 use crate::framework::{Failed, Resource};
 use crate::resources::names::ecs_name;
@@ -42,10 +42,7 @@ fn s(v: &Value, name: &str) -> String {
 
 /// The revision with its tags; None when AWS does not know it.
 async fn describe_td(ctx: &Ctx, id: &str) -> Result<Option<(TaskDefinition, Vec<Tag>)>, Diagnostics> {
-    ctx.aws
-        .find_task_definition(id)
-        .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot read ECS task definition {id:?}"), e.to_string()))
+    ctx.aws.find_task_definition(id).await.map_err(|e| crate::resources::aws_failure(format!("Cannot read ECS task definition {id:?}"), &e))
 }
 
 /// The ARN of the highest ACTIVE revision of `family`, if any.
@@ -53,7 +50,48 @@ async fn latest_active(ctx: &Ctx, family: &str) -> Result<Option<String>, Diagno
     ctx.aws
         .find_latest_task_definition_arn(family)
         .await
-        .map_err(|e| Diagnostics::of_error(format!("Cannot list the revisions of task definition family {family:?}"), e.to_string()))
+        .map_err(|e| crate::resources::aws_failure(format!("Cannot list the revisions of task definition family {family:?}"), &e))
+}
+
+/// How a registration ended: AWS's answer, or (the answer lost) the revision found registered.
+enum Registered {
+    Answer(Box<aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionOutput>),
+    FoundAfterLostReply(String),
+}
+
+/// RegisterTaskDefinition has no client token, and every attempt that reaches ECS makes a
+/// revision. So the SDK does not retry it; this does: throttled attempts (nothing was made) are
+/// tried again after a backoff; an attempt whose answer was lost may have registered, so the family
+/// is looked at first, and a revision newer than the one before this create is the one it made.
+async fn register_once(
+    ctx: &Ctx,
+    family: &str,
+    request: aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder,
+) -> Result<Registered, Diagnostics> {
+    const ATTEMPTS: u32 = 10;
+    let revision = |arn: &str| arn.rsplit(':').next().and_then(|r| r.parse::<i64>().ok()).unwrap_or(0);
+    let before = latest_active(ctx, family).await?.map(|a| revision(&a)).unwrap_or(0);
+    let mut delay = std::time::Duration::from_millis(250);
+    for attempt in 1..=ATTEMPTS {
+        let no_sdk_retries = aws_sdk_ecs::config::Builder::default().retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled());
+        let err = match request.clone().customize().config_override(no_sdk_retries).send().await {
+            Ok(out) => return Ok(Registered::Answer(Box::new(out))),
+            Err(e) => AwsError::from_sdk(&e),
+        };
+        if !err.is_retryable() || attempt == ATTEMPTS {
+            return Err(crate::resources::aws_failure(format!("Cannot register ECS task definition {family:?}"), &err));
+        }
+        if err.kind == ErrorKind::Transient {
+            if let Some(arn) = latest_active(ctx, family).await?.filter(|a| revision(a) > before) {
+                tracing::info!(arn = %arn, "the answer to RegisterTaskDefinition was lost; the revision it registered is this one");
+                return Ok(Registered::FoundAfterLostReply(arn));
+            }
+        }
+        tracing::warn!(attempt, "RegisterTaskDefinition failed ({err}); trying again in {delay:?}");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(std::time::Duration::from_secs(10));
+    }
+    Err(Diagnostics::of_error(format!("Cannot register ECS task definition {family:?}"), "Every attempt failed."))
 }
 
 #[async_trait]
@@ -75,7 +113,7 @@ impl Resource<Ctx> for TaskDefinitionResource {
         let containers = expand::container_definitions(planned)
             .map_err(|e| Diagnostics::of_error(format!("Cannot build task definition {family:?}"), e))?;
         tracing::info!(family = %family, containers = containers.len(), "registering ECS task definition");
-        let out = ctx
+        let request = ctx
             .aws
             .ecs
             .register_task_definition()
@@ -88,10 +126,20 @@ impl Resource<Ctx> for TaskDefinitionResource {
             .set_requires_compatibilities(expand::requires_compatibilities(planned))
             .set_container_definitions(Some(containers))
             .set_volumes(expand::volumes(planned))
-            .set_tags(crate::aws::tags::to_ecs(&planned.get("tags_all").to_string_map()))
-            .send()
-            .await
-            .map_err(|e| Diagnostics::of_error(format!("Cannot register ECS task definition {family:?}"), describe(&e)))?;
+            .set_tags(crate::aws::tags::to_ecs(&planned.get("tags_all").to_string_map()));
+        let out = match register_once(ctx, &family, request).await? {
+            Registered::Answer(out) => out,
+            Registered::FoundAfterLostReply(arn) => {
+                return match describe_td(ctx, &arn).await? {
+                    Some((td, tags)) => Ok(to_state(&td, &tags, planned, &ctx.default_tags)),
+                    None => Err(Diagnostics::of_error(
+                        format!("Task definition {arn} vanished right after it was registered"),
+                        "Run `terraform apply` again.",
+                    )
+                    .into()),
+                };
+            }
+        };
         let Some(td) = out.task_definition() else {
             return Err(Diagnostics::of_error(
                 format!("ECS registered task definition {family:?} but did not return it"),

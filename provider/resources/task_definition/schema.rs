@@ -205,16 +205,13 @@ pub fn check_value_from(s: &str) -> Result<(), String> {
         if ok {
             return Ok(());
         }
-        return Err(format!(
-            "{s:?} is neither a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME) nor an SSM parameter ARN (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME)."
-        ));
+        // The value is not repeated: a mistake here may be a pasted credential.
+        return Err("This ARN is neither a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME) nor an SSM parameter ARN (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME).".to_string());
     }
     if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c)) {
         return Ok(());
     }
-    Err(format!(
-        "{s:?} is not a secret reference. Give the ARN of a Secrets Manager secret or SSM parameter (e.g. `aws_secretsmanager_secret.db.arn`), or the name of an SSM parameter in the same region."
-    ))
+    Err("This value is not a secret reference (it is not repeated here, in case it is the secret itself). Give the ARN of a Secrets Manager secret or SSM parameter (e.g. `aws_secretsmanager_secret.db.arn`), or the name of an SSM parameter in the same region.".to_string())
 }
 
 /// Rejects image references Docker could never pull: empty, whitespace, uppercase repository
@@ -336,7 +333,8 @@ mod tests {
         assert!(check_value_from("arn:aws:ssm:ap-northeast-1:123456789012:parameter/wp/db_password").is_ok());
         assert!(check_value_from("wp/db_password").is_ok());
         assert!(check_value_from("arn:aws:s3:::bucket/key").is_err());
-        assert!(check_value_from("my password").is_err());
+        let pasted = check_value_from("my password").unwrap_err();
+        assert!(!pasted.contains("my password"), "a rejected value_from is never echoed: {pasted}");
         assert!(check_value_from("").is_err());
     }
 }

@@ -1,5 +1,8 @@
 //! The cross-field checks of `awsecs_task_definition` (`Resource::validate`): at plan time, with
 //! no AWS call; unknown values are skipped, never guessed.
+//!
+//! Over 500 lines: the checks are one pass over the containers, kept together, and their unit
+//! tests (one or more per rule) take almost half the file.
 
 use std::collections::{HashMap, HashSet};
 
@@ -79,6 +82,8 @@ pub(super) fn validate_config(cfg: &Value, d: &mut Diagnostics) {
     }
 
     let task_memory = cfg.get("memory");
+    let fargate = cfg.get("requires_compatibilities").as_list().is_some_and(|l| l.iter().any(|v| v.as_str() == Some("FARGATE")));
+    let no_execution_role = cfg.get("execution_role_arn").is_null();
     // (host port, protocol) -> where it is first bound.
     let mut bound: HashMap<(i64, String), String> = HashMap::new();
     for (i, c) in containers.iter().enumerate() {
@@ -102,6 +107,15 @@ pub(super) fn validate_config(cfg: &Value, d: &mut Diagnostics) {
                     "The soft limit (`memory_reservation`) must not exceed the hard limit (`memory`): lower the reservation or raise the limit.",
                 );
             }
+        }
+
+        // Secrets: ECS fetches them with the task execution role.
+        if no_execution_role && c.get("secret").as_list().is_some_and(|s| !s.is_empty()) {
+            d.error_at(
+                p.attr("secret").index(0),
+                "Container secrets need execution_role_arn",
+                "ECS fetches `secret` values with the task execution role, and AWS refuses the task definition without one: \"When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.\" Set `execution_role_arn` to a role that may read the secrets (the AmazonECSTaskExecutionRolePolicy plus secretsmanager:GetSecretValue or ssm:GetParameters on them), e.g. `execution_role_arn = aws_iam_role.ecs_execution.arn`.",
+            );
         }
 
         // Ports.
@@ -180,6 +194,13 @@ pub(super) fn validate_config(cfg: &Value, d: &mut Diagnostics) {
                 );
             }
         }
+        if fargate && mode == Some("bridge") && links.as_list().is_some_and(|l| !l.is_empty()) {
+            d.error_at(
+                p.attr("links"),
+                "Fargate does not support links",
+                "`requires_compatibilities` includes FARGATE, which runs tasks in awsvpc mode only, where containers have no links. Remove `links`: the containers of an awsvpc task reach each other on localhost.",
+            );
+        }
         for (k, link) in links.as_list().unwrap_or(&[]).iter().enumerate() {
             let Some(link) = link.as_str() else { continue };
             let target = link.split(':').next().unwrap_or("");
@@ -221,14 +242,13 @@ pub(super) fn validate_config(cfg: &Value, d: &mut Diagnostics) {
             d.error_at(
                 AttrPath::root("memory"),
                 format!("The containers need {sum} MiB, more than the task's {tm} MiB"),
-                "The containers' `memory` (or `memory_reservation` where no `memory` is set) add up to more than the task-level `memory`. Raise the task memory or lower the containers'.",
+                "The containers' `memory` (or `memory_reservation` where no `memory` is set) add up to more than the task-level `memory`, and ECS wants them to fit: \"The total amount of memory reserved for all containers within a task must be lower than the task memory value, if one is specified.\" Raise the task memory or lower the containers'.",
             );
         }
     }
 
     // Fargate.
-    let compat = cfg.get("requires_compatibilities");
-    if compat.as_list().is_some_and(|l| l.iter().any(|v| v.as_str() == Some("FARGATE"))) {
+    if fargate {
         if let Some(m) = mode {
             if m != "awsvpc" {
                 d.error_at(
@@ -247,7 +267,50 @@ pub(super) fn validate_config(cfg: &Value, d: &mut Diagnostics) {
                 );
             }
         }
+        if let (Some(cpu), Some(memory)) = (cfg.get("cpu").as_i64(), task_memory.as_i64()) {
+            match fargate_memory_values(cpu) {
+                None => d.error_at(
+                    AttrPath::root("cpu"),
+                    format!("Fargate has no task size with {cpu} CPU units"),
+                    "`requires_compatibilities` includes FARGATE, which runs only its own task sizes (AWS answers anything else with \"Invalid 'cpu' setting for task.\"): the task cpu is 256, 512, 1024, 2048, 4096, 8192 or 16384 units (1024 = one vCPU). Set one of them, with a memory it allows (e.g. cpu = 256, memory = 512).",
+                ),
+                Some(allowed) if !allowed.contains(&memory) => d.error_at(
+                    AttrPath::root("memory"),
+                    format!("Fargate has no task size of {cpu} CPU units with {memory} MiB"),
+                    format!(
+                        "`requires_compatibilities` includes FARGATE, which runs only its own task sizes (AWS answers anything else with \"Invalid 'cpu' setting for task.\"). With cpu = {cpu} the task memory is one of (MiB): {}. Set `memory` to one of them, or choose another cpu.",
+                        allowed.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+        for vol in cfg.get("volume").as_list().unwrap_or(&[]) {
+            if let Some(path) = known_str(vol.get("host_path")) {
+                d.error_at(
+                    AttrPath::root("volume"),
+                    format!("Fargate does not support host_path volumes ({path:?})"),
+                    "`requires_compatibilities` includes FARGATE, and a Fargate task has no container instance whose directory a volume could name: AWS answers \"Fargate compatible task definitions do not support sourcePath\". Remove `host_path` (the volume is then task storage, gone with the task), or remove FARGATE from `requires_compatibilities`.",
+                );
+            }
+        }
     }
+}
+
+/// Fargate's task sizes ("Amazon ECS task definition parameters for Fargate", Task size): the task
+/// memory values (MiB) allowed with a task cpu value (units); None for a cpu Fargate does not offer.
+fn fargate_memory_values(cpu: i64) -> Option<Vec<i64>> {
+    let (from, to, step) = match cpu {
+        256 => return Some(vec![512, 1024, 2048]),
+        512 => (1024, 4096, 1024),
+        1024 => (2048, 8192, 1024),
+        2048 => (4096, 16384, 1024),
+        4096 => (8192, 30720, 1024),
+        8192 => (16384, 61440, 4096),
+        16384 => (32768, 122880, 8192),
+        _ => return None,
+    };
+    Some((from..=to).step_by(step).collect())
 }
 
 fn sorted(s: &HashSet<String>) -> Vec<String> {
@@ -441,6 +504,94 @@ mod tests {
             &config(vec![obj(container("a"))], vec![("requires_compatibilities", Value::Set(vec!["LAMBDA".into()]))]),
             "requires_compatibilities",
         );
+    }
+
+    #[test]
+    fn secrets_need_the_execution_role() {
+        let secret_arn = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:db-AbCdEf";
+        let secret = || list(vec![obj(vec![("name", "DB_PASSWORD".into()), ("value_from", secret_arn.into())])]);
+        let mut a = container("a");
+        a.push(("secret", secret()));
+        one_error_at(&config(vec![obj(a.clone())], vec![]), "container[0].secret[0]");
+        let role = Value::string("arn:aws:iam::123456789012:role/ecsTaskExecutionRole");
+        assert_eq!(errors(&config(vec![obj(a.clone())], vec![("execution_role_arn", role)])), vec![]);
+        // Not known yet: not judged.
+        assert_eq!(errors(&config(vec![obj(a)], vec![("execution_role_arn", Value::Unknown)])), vec![]);
+        // The container with the secret is pointed at.
+        let mut b = container("b");
+        b.push(("secret", secret()));
+        one_error_at(&config(vec![obj(container("a")), obj(b)], vec![]), "container[1].secret[0]");
+    }
+
+    #[test]
+    fn fargate_task_sizes() {
+        let fargate = |cpu: i64, memory: i64| {
+            vec![
+                ("requires_compatibilities", Value::Set(vec!["FARGATE".into()])),
+                ("network_mode", "awsvpc".into()),
+                ("cpu", Value::int(cpu)),
+                ("memory", Value::int(memory)),
+            ]
+        };
+        let a = || obj(vec![("name", "a".into()), ("image", "nginx".into())]);
+        for (cpu, memory) in [(256, 512), (256, 2048), (512, 4096), (1024, 3072), (4096, 30720), (8192, 20480), (16384, 122880)] {
+            assert_eq!(errors(&config(vec![a()], fargate(cpu, memory))), vec![], "cpu {cpu}, memory {memory}");
+        }
+        one_error_at(&config(vec![a()], fargate(256, 4096)), "memory");
+        one_error_at(&config(vec![a()], fargate(8192, 18432)), "memory");
+        one_error_at(&config(vec![a()], fargate(300, 1024)), "cpu");
+        let e = errors(&config(vec![a()], fargate(256, 4096)));
+        assert!(e[0].1.contains("256 CPU units") && e[0].1.contains("4096 MiB"), "{e:?}");
+        // Without FARGATE the task size is not Fargate's table.
+        assert_eq!(errors(&config(vec![a()], vec![("cpu", Value::int(300)), ("memory", Value::int(4096))])), vec![]);
+        // Unknown until apply: not judged.
+        let mut unknown = fargate(256, 512);
+        unknown[3] = ("memory", Value::Unknown);
+        assert_eq!(errors(&config(vec![a()], unknown)), vec![]);
+        assert_eq!(fargate_memory_values(256), Some(vec![512, 1024, 2048]));
+        assert_eq!(fargate_memory_values(512), Some(vec![1024, 2048, 3072, 4096]));
+        assert_eq!(fargate_memory_values(8192).map(|v| (v[0], v[1], v.len())), Some((16384, 20480, 12)));
+        assert_eq!(fargate_memory_values(16384).map(|v| (v[0], v[v.len() - 1], v.len())), Some((32768, 122880, 12)));
+        assert_eq!(fargate_memory_values(128), None);
+    }
+
+    #[test]
+    fn fargate_has_no_host_paths_or_links() {
+        let fargate = vec![
+            ("requires_compatibilities", Value::Set(vec!["FARGATE".into()])),
+            ("network_mode", "awsvpc".into()),
+            ("cpu", Value::int(256)),
+            ("memory", Value::int(512)),
+        ];
+        let vol = |host_path: Option<&str>| {
+            let mut v = vec![("name", Value::string("data"))];
+            if let Some(h) = host_path {
+                v.push(("host_path", h.into()));
+            }
+            Value::Set(vec![obj(v)])
+        };
+        let mut with_host_path = fargate.clone();
+        with_host_path.push(("volume", vol(Some("/ecs/data"))));
+        one_error_at(&config(vec![obj(container("a"))], with_host_path), "volume");
+        let mut task_storage = fargate.clone();
+        task_storage.push(("volume", vol(None)));
+        assert_eq!(errors(&config(vec![obj(container("a"))], task_storage)), vec![]);
+        // Links in bridge mode: the network mode error, and the links one with it.
+        let mut a = container("a");
+        a.push(("links", strs(&["b"])));
+        let mut bridge = fargate;
+        bridge[1] = ("network_mode", "bridge".into());
+        bridge[3] = ("memory", Value::int(1024));
+        let e = errors(&config(vec![obj(a), obj(container("b"))], bridge));
+        let paths: Vec<&str> = e.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, vec!["container[0].links", "network_mode"], "{e:?}");
+    }
+
+    #[test]
+    fn memory_sum_counts_the_reservation_where_no_limit_is_set() {
+        let b = obj(vec![("name", "b".into()), ("image", "x".into()), ("memory_reservation", Value::int(600))]);
+        one_error_at(&config(vec![obj(container("a")), b.clone()], vec![("memory", Value::int(1024))]), "memory");
+        assert_eq!(errors(&config(vec![obj(container("a")), b], vec![("memory", Value::int(1112))])), vec![]);
     }
 
     #[test]
