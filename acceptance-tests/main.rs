@@ -15,6 +15,7 @@ mod container_instance;
 mod faults;
 mod harness;
 mod plugin_tls;
+mod provider_config;
 mod rds_link;
 mod secrets;
 mod service;

@@ -25,6 +25,7 @@ provider "awsecs" {{
     ecs = "{ep}"
     ec2 = "{ep}"
     rds = "{ep}"
+    sts = "{ep}"
   }}
 }}
 "#

@@ -39,6 +39,19 @@ pub fn terraform_bin() -> PathBuf {
     terraform_path()
 }
 
+/// A Terraform newer than the suite's 1.0.3, for features 1.0.3 lacks (`terraform_data`, ...):
+/// `AWSECS_ACC_NEWER_TERRAFORM`, else `terraform` on the PATH when it reports a version above 1.0.
+/// None (the test then says it is skipped) when there is none.
+pub fn newer_terraform() -> Option<PathBuf> {
+    let candidate = std::env::var_os("AWSECS_ACC_NEWER_TERRAFORM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("terraform"));
+    let out = Command::new(&candidate).arg("version").env("CHECKPOINT_DISABLE", "1").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.lines().next()?.strip_prefix("Terraform v")?.to_string();
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next()?, parts.next()?);
+    (major > 1 || minor >= 4).then_some(candidate)
+}
+
 /// `.tools/venv/bin/python`, the interpreter that has moto (runs `standins/launch.py`).
 pub fn moto_python_bin() -> PathBuf {
     ensure_tools();
@@ -152,6 +165,7 @@ provider "awsecs" {{
     ec2 = "{endpoint}"
     rds = "{endpoint}"
     ssm = "{endpoint}"
+    sts = "{endpoint}"
   }}
 }}
 "#

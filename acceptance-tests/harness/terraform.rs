@@ -64,6 +64,7 @@ pub struct TfWorkspace {
     cli_config: PathBuf,
     home: PathBuf,
     env: Vec<(String, String)>,
+    terraform: Option<PathBuf>,
     timeout: Duration,
     timings: Mutex<Vec<(String, Duration)>>,
     plan_counter: AtomicU32,
@@ -97,7 +98,16 @@ impl TfWorkspace {
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_TIMEOUT);
 
-        TfWorkspace { dir, cli_config, home, env: Vec::new(), timeout, timings: Mutex::new(Vec::new()), plan_counter: AtomicU32::new(0) }
+        TfWorkspace {
+            dir,
+            cli_config,
+            home,
+            env: Vec::new(),
+            terraform: None,
+            timeout,
+            timings: Mutex::new(Vec::new()),
+            plan_counter: AtomicU32::new(0),
+        }
     }
 
     /// The workspace directory (Terraform's working directory).
@@ -111,6 +121,11 @@ impl TfWorkspace {
     pub fn set_env(&mut self, key: &str, value: &str) {
         self.env.retain(|(k, _)| k != key);
         self.env.push((key.to_string(), value.to_string()));
+    }
+
+    /// Runs every command with this Terraform binary instead of the suite's 1.0.3.
+    pub fn use_terraform(&mut self, bin: PathBuf) {
+        self.terraform = Some(bin);
     }
 
     /// Stops adding `key` (set with [`Self::set_env`]) to commands.
@@ -139,7 +154,7 @@ impl TfWorkspace {
     /// Terraform's whole process group, as Ctrl-C in a terminal does (the provider gets it too).
     pub fn run_interrupted(&self, args: &[&str], env: &[(&str, &str)], when: &dyn Fn() -> bool) -> TfOutput {
         let args = with_no_color(args);
-        let mut cmd = Command::new(terraform_bin());
+        let mut cmd = Command::new(self.terraform.clone().unwrap_or_else(terraform_bin));
         cmd.args(&args)
             .current_dir(&self.dir)
             .env_clear()

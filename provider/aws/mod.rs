@@ -46,12 +46,17 @@ pub struct Endpoints {
     pub ec2: Option<String>,
     pub rds: Option<String>,
     pub ssm: Option<String>,
+    pub sts: Option<String>,
 }
 
 pub struct Aws {
     pub ecs: aws_sdk_ecs::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub rds: aws_sdk_rds::Client,
+    /// Where the clients get their credentials (checked once, when the provider is configured).
+    credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+    /// STS: only GetCallerIdentity, to check the credentials when the provider is configured.
+    pub sts: aws_sdk_sts::Client,
     /// Systems Manager: only the public parameters that name AWS's recommended images.
     pub ssm: aws_sdk_ssm::Client,
     pub region: String,
@@ -94,6 +99,14 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(20);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The credential error: what was tried, and the three usual ways to give credentials.
+fn no_credentials(s: &Settings, why: &str) -> String {
+    let profile = s.profile.as_deref().map(|p| format!(" (profile {p:?})")).unwrap_or_default();
+    format!(
+        "No AWS credentials could be found ({why}).\n\nTried, in order: `access_key`/`secret_key` in the provider block; the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); the shared config and credentials files{profile} (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE); web identity (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN); the ECS container credentials endpoint; the EC2 instance metadata service.\n\nSet one: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a `profile` (or AWS_PROFILE) from ~/.aws/credentials, or set `access_key` and `secret_key` in the provider block (a variable marked sensitive)."
+    )
+}
+
 /// The retry policy for `max_retries` (None: [`DEFAULT_MAX_RETRIES`]).
 pub fn retry_config(max_retries: Option<u32>) -> RetryConfig {
     let retries = max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
@@ -129,40 +142,51 @@ impl Aws {
         Ok(Aws::from_sdk_config(&conf, &s.endpoints, region))
     }
 
+    /// Clients for a provider configuration that is not known yet (it depends on resources not yet
+    /// applied): nothing is resolved and nothing may be called at plan time; the apply configures
+    /// the provider again with the real values.
+    pub fn placeholder(s: &Settings) -> Aws {
+        let region = s.region.clone().unwrap_or_else(|| "us-east-1".to_string());
+        let conf = SdkConfig::builder().behavior_version(BehaviorVersion::latest()).region(Region::new(region.clone())).build();
+        Aws::from_sdk_config(&conf, &s.endpoints, region)
+    }
+
+    /// Resolves credentials through the chain the clients use (nothing is sent to AWS); the error
+    /// says which sources were tried and how to set one.
+    pub async fn check_credentials(&self, s: &Settings) -> Result<(), String> {
+        use aws_credential_types::provider::ProvideCredentials as _;
+        let Some(provider) = &self.credentials else { return Err(no_credentials(s, "no credentials provider is configured")) };
+        match provider.provide_credentials().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(no_credentials(s, &errors::cause_chain(&e))),
+        }
+    }
+
+    /// Asks STS who the credentials belong to (GetCallerIdentity): (account, ARN).
+    pub async fn caller_identity(&self) -> Result<(String, String), errors::AwsError> {
+        let out = self.sts.get_caller_identity().send().await.map_err(|e| errors::AwsError::from_sdk(&e))?;
+        Ok((out.account().unwrap_or_default().to_string(), out.arn().unwrap_or_default().to_string()))
+    }
+
     fn from_sdk_config(conf: &SdkConfig, ep: &Endpoints, region: String) -> Aws {
+        // One client per service; an endpoint left unset keeps what the environment says
+        // (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL).
+        macro_rules! client {
+            ($sdk:ident, $url:expr) => {{
+                let mut b = $sdk::config::Builder::from(conf);
+                if let Some(url) = $url {
+                    b.set_endpoint_url(Some(url.clone()));
+                }
+                $sdk::Client::from_conf(b.build())
+            }};
+        }
         Aws {
-            ecs: {
-                let mut b = aws_sdk_ecs::config::Builder::from(conf);
-                if let Some(url) = &ep.ecs {
-                    // Unset keeps what the environment says (AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL).
-                    b.set_endpoint_url(Some(url.clone()));
-                }
-                aws_sdk_ecs::Client::from_conf(b.build())
-            },
-            ec2: {
-                let mut b = aws_sdk_ec2::config::Builder::from(conf);
-                if let Some(url) = &ep.ec2 {
-                    // Unset keeps what the environment says (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL).
-                    b.set_endpoint_url(Some(url.clone()));
-                }
-                aws_sdk_ec2::Client::from_conf(b.build())
-            },
-            rds: {
-                let mut b = aws_sdk_rds::config::Builder::from(conf);
-                if let Some(url) = &ep.rds {
-                    // Unset keeps what the environment says (AWS_ENDPOINT_URL_RDS, AWS_ENDPOINT_URL).
-                    b.set_endpoint_url(Some(url.clone()));
-                }
-                aws_sdk_rds::Client::from_conf(b.build())
-            },
-            ssm: {
-                let mut b = aws_sdk_ssm::config::Builder::from(conf);
-                if let Some(url) = &ep.ssm {
-                    // Unset keeps what the environment says (AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL).
-                    b.set_endpoint_url(Some(url.clone()));
-                }
-                aws_sdk_ssm::Client::from_conf(b.build())
-            },
+            ecs: client!(aws_sdk_ecs, &ep.ecs),
+            ec2: client!(aws_sdk_ec2, &ep.ec2),
+            rds: client!(aws_sdk_rds, &ep.rds),
+            ssm: client!(aws_sdk_ssm, &ep.ssm),
+            sts: client!(aws_sdk_sts, &ep.sts),
+            credentials: conf.credentials_provider(),
             region,
             clusters: batch::Batcher::new(100, BATCH_WINDOW),
             container_instances: batch::Batcher::new(100, BATCH_WINDOW),

@@ -21,7 +21,7 @@ impl Planned {
 }
 
 /// Plans `proposed` (Terraform's merge of config and prior state) against `prior`.
-pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value, default_tags: &BTreeMap<String, String>) -> Planned {
+pub fn plan(block: &Block, prior: &Value, proposed: &Value, config: &Value, default_tags: Option<&BTreeMap<String, String>>) -> Planned {
     let create = prior.is_null();
     let mut value = proposed.clone();
     if value.is_null() {
@@ -116,12 +116,17 @@ fn same_configured(block: &Block, config: &Value, item: &Value) -> bool {
     block.attributes.iter().filter(|a| !a.is_computed()).all(|a| config.get(a.name) == item.get(a.name))
 }
 
-/// `tags_all` = provider `default_tags` overlaid with the resource's `tags`, known at plan time.
-fn plan_tags_all(block: &Block, value: &mut Value, default_tags: &BTreeMap<String, String>) {
+/// `tags_all` = provider `default_tags` overlaid with the resource's `tags`, known at plan time
+/// when both are (`None`: the provider's default tags are not known yet).
+fn plan_tags_all(block: &Block, value: &mut Value, default_tags: Option<&BTreeMap<String, String>>) {
     if block.attribute("tags_all").is_none() || block.attribute("tags").is_none() {
         return;
     }
     let tags = value.get("tags").clone();
+    let Some(default_tags) = default_tags else {
+        value.set("tags_all", Value::Unknown);
+        return;
+    };
     let all = match &tags {
         Value::Unknown => Value::Unknown,
         Value::Map(m) if m.values().any(|v| !v.is_wholly_known()) => Value::Unknown,
@@ -219,7 +224,7 @@ mod tests {
     #[test]
     fn create_plans_unknown_computed_values_and_defaults() {
         let cfg = config_of(&prior());
-        let p = plan(&schema(), &Value::Null, &cfg, &cfg, &no_tags());
+        let p = plan(&schema(), &Value::Null, &cfg, &cfg, Some(&no_tags()));
         assert!(p.create && !p.replace());
         assert_eq!(p.value.get("arn"), &Value::Unknown);
         assert_eq!(p.value.get("essential"), &Value::Bool(true));
@@ -233,7 +238,7 @@ mod tests {
         let cfg = config_of(&prior);
         // Terraform's proposed value: config for non-computed, prior for computed.
         let proposed = prior.clone();
-        let p = plan(&schema(), &prior, &proposed, &cfg, &no_tags());
+        let p = plan(&schema(), &prior, &proposed, &cfg, Some(&no_tags()));
         assert_eq!(p.value, prior, "a no-op must plan no change");
         assert!(!p.replace());
     }
@@ -245,11 +250,11 @@ mod tests {
         proposed.set("name", "b".into());
         let mut cfg = config_of(&prior);
         cfg.set("name", "b".into());
-        let p = plan(&schema(), &prior, &proposed, &cfg, &no_tags());
+        let p = plan(&schema(), &prior, &proposed, &cfg, Some(&no_tags()));
         assert_eq!(p.requires_replace, vec![AttrPath::root("name")]);
         assert_eq!(p.value.get("arn"), &Value::Unknown);
         // the same plan twice gives the same answer (Terraform re-plans at apply)
-        let again = plan(&schema(), &prior, &proposed, &cfg, &no_tags());
+        let again = plan(&schema(), &prior, &proposed, &cfg, Some(&no_tags()));
         assert_eq!(again.value, p.value);
     }
 
@@ -260,10 +265,19 @@ mod tests {
         proposed.set("note", "hello".into());
         let mut cfg = config_of(&prior);
         cfg.set("note", "hello".into());
-        let p = plan(&schema(), &prior, &proposed, &cfg, &no_tags());
+        let p = plan(&schema(), &prior, &proposed, &cfg, Some(&no_tags()));
         assert!(!p.replace());
         assert_eq!(p.value.get("count"), &Value::Unknown);
         assert_eq!(p.value.get("arn"), &Value::string("arn:1"));
+    }
+
+    #[test]
+    fn unknown_default_tags_leave_tags_all_unknown() {
+        let cfg = Value::object([("name", "c".into()), ("tags", Value::Map([("app".into(), "wp".into())].into()))]);
+        let p = plan(&schema(), &Value::Null, &cfg, &cfg, None);
+        assert!(p.value.get("tags_all").is_unknown(), "the provider's default tags come later: {:?}", p.value);
+        let known = plan(&schema(), &Value::Null, &cfg, &cfg, Some(&no_tags()));
+        assert_eq!(known.value.get("tags_all").to_string_map().get("app").map(String::as_str), Some("wp"));
     }
 
     #[test]
@@ -271,13 +285,13 @@ mod tests {
         let prior = prior();
         let cfg = config_of(&prior);
         let defaults: BTreeMap<String, String> = [("owner".to_string(), "ops".to_string())].into();
-        let p = plan(&schema(), &prior, &prior, &cfg, &defaults);
+        let p = plan(&schema(), &prior, &prior, &cfg, Some(&defaults));
         assert_eq!(p.value.get("tags_all").to_string_map(), defaults);
         assert_eq!(p.value.get("count"), &Value::Unknown, "tags_all changed, so this is an update");
 
         let mut proposed = prior.clone();
         proposed.set("tags", Value::Map([("owner".to_string(), Value::string("me")), ("x".to_string(), Value::Unknown)].into()));
-        let p = plan(&schema(), &prior, &proposed, &cfg, &defaults);
+        let p = plan(&schema(), &prior, &proposed, &cfg, Some(&defaults));
         assert_eq!(p.value.get("tags_all"), &Value::Unknown);
     }
 
@@ -299,11 +313,11 @@ mod tests {
         );
         let prior = obj(&[("cluster", "wp".into())]);
         let arn = obj(&[("cluster", "arn:aws:ecs:r:1:cluster/wp".into())]);
-        let p = plan(&block, &prior, &arn, &arn, &no_tags());
+        let p = plan(&block, &prior, &arn, &arn, Some(&no_tags()));
         assert!(p.requires_replace.is_empty(), "{:?}", p.requires_replace);
         assert_eq!(p.value, arn, "the configured spelling is planned");
         let other = obj(&[("cluster", "arn:aws:ecs:r:1:cluster/other".into())]);
-        let p = plan(&block, &prior, &other, &other, &no_tags());
+        let p = plan(&block, &prior, &other, &other, Some(&no_tags()));
         assert_eq!(p.requires_replace.len(), 1, "another cluster still replaces");
     }
 }

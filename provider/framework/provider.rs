@@ -170,8 +170,13 @@ impl<P: ProviderConfig> ProviderCore<P> {
     pub async fn plan(&self, r: &ResourceEntry<P::Ctx>, req: PlanInput<'_>) -> Result<PlanResult, Diagnostics> {
         let ctx = self.ctx().ok();
         let no_tags = BTreeMap::new();
-        let default_tags = ctx.as_ref().map(|c| c.default_tags()).unwrap_or(&no_tags);
+        let default_tags = match &ctx {
+            Some(c) => c.default_tags(),
+            None => Some(&no_tags),
+        };
         let p = plan(&r.schema.block, req.prior, req.proposed, req.config, default_tags);
+        // Reads at plan time need to know where to read.
+        let ctx = ctx.filter(|c| c.can_read_at_plan());
         let mut planned = p.value;
         let mut diags = Diagnostics::new();
         if !req.config.is_null() {

@@ -39,8 +39,16 @@ impl Stop {
 
 /// What the framework needs of the provider's context.
 pub trait Context: Clone + Send + Sync + 'static {
-    /// The provider's `default_tags`, merged into every `tags_all` at plan time.
-    fn default_tags(&self) -> &BTreeMap<String, String>;
+    /// The provider's `default_tags`, merged into every `tags_all` at plan time; None while the
+    /// provider configuration leaves them unknown (they come from resources not yet applied): every
+    /// `tags_all` is then unknown in the plan, and the apply-time plan fills it in.
+    fn default_tags(&self) -> Option<&BTreeMap<String, String>>;
+    /// Whether plan-time reads of the outside world are meaningful: false while the provider
+    /// configuration that says where they go (region, credentials, endpoints) is unknown. Resources
+    /// then plan without them (no guess, no check).
+    fn can_read_at_plan(&self) -> bool {
+        true
+    }
     fn stop(&self) -> &Stop;
 }
 

@@ -140,8 +140,8 @@ mod tests {
     #[derive(Clone)]
     struct TestCtx(Stop, std::collections::BTreeMap<String, String>);
     impl Context for TestCtx {
-        fn default_tags(&self) -> &std::collections::BTreeMap<String, String> {
-            &self.1
+        fn default_tags(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+            Some(&self.1)
         }
         fn stop(&self) -> &Stop {
             &self.0

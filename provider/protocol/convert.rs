@@ -35,6 +35,13 @@ fn attribute(a: &Attribute) -> pb::schema::Attribute {
 
 fn nested_block(n: &NestedBlock) -> pb::schema::NestedBlock {
     use pb::schema::nested_block::NestingMode;
+    // A single block holds at most one object by its nature; Terraform (1.3+ checks it) wants its
+    // MinItems and MaxItems equal: both 0, or both 1 for a required block.
+    let (min_items, max_items) = match n.nesting {
+        Nesting::Single if n.min_items >= 1 => (1, 1),
+        Nesting::Single => (0, 0),
+        _ => (n.min_items, n.max_items),
+    };
     pb::schema::NestedBlock {
         type_name: n.name.to_string(),
         block: Some(block(&n.block)),
@@ -44,8 +51,8 @@ fn nested_block(n: &NestedBlock) -> pb::schema::NestedBlock {
             Nesting::Set => NestingMode::Set,
             Nesting::Map => NestingMode::Map,
         } as i32,
-        min_items: n.min_items,
-        max_items: n.max_items,
+        min_items,
+        max_items,
     }
 }
 
@@ -101,4 +108,35 @@ pub fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Va
 /// A value for Terraform, always as msgpack (JSON cannot carry unknowns).
 pub fn encode(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
     Some(pb::DynamicValue { msgpack: msgpack::encode(v, ty), json: Vec::new() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tf::Block;
+
+    /// Terraform 1.3+ refuses a schema whose single blocks have MinItems != MaxItems ("MinItems and
+    /// MaxItems must match in NestingSingle mode"): every single block of every schema is sent 0/0.
+    #[test]
+    fn single_blocks_are_sent_with_matching_item_counts() {
+        let n = NestedBlock::single("opts", Block::new("")).max_items(1);
+        let sent = nested_block(&n);
+        assert_eq!((sent.min_items, sent.max_items), (0, 0));
+        let mut all: Vec<crate::tf::Schema> = crate::resources::all_resources().iter().map(|r| r.schema()).collect();
+        all.extend(crate::resources::all_data_sources().iter().map(|d| d.schema()));
+        all.push(crate::resources::provider_block::schema());
+        fn check(b: &pb::schema::Block) {
+            for n in &b.block_types {
+                if n.nesting == pb::schema::nested_block::NestingMode::Single as i32 {
+                    assert_eq!(n.min_items, n.max_items, "single block {} sent {}/{}", n.type_name, n.min_items, n.max_items);
+                }
+                if let Some(inner) = &n.block {
+                    check(inner);
+                }
+            }
+        }
+        for s in &all {
+            check(schema(s).block.as_ref().expect("block"));
+        }
+    }
 }

@@ -12,13 +12,21 @@ use crate::tf::Value;
 #[derive(Clone)]
 pub struct Ctx {
     pub aws: Arc<Aws>,
+    /// The provider's default tags (empty while unknown; see `default_tags_known`).
     pub default_tags: BTreeMap<String, String>,
+    pub default_tags_known: bool,
+    /// Whether the region, credentials and endpoints are known (false during a plan whose provider
+    /// block depends on resources not yet applied: the clients then point nowhere).
+    pub settings_known: bool,
     pub stop: Stop,
 }
 
 impl Context for Ctx {
-    fn default_tags(&self) -> &BTreeMap<String, String> {
-        &self.default_tags
+    fn default_tags(&self) -> Option<&BTreeMap<String, String>> {
+        self.default_tags_known.then_some(&self.default_tags)
+    }
+    fn can_read_at_plan(&self) -> bool {
+        self.settings_known
     }
     fn stop(&self) -> &Stop {
         &self.stop
@@ -34,6 +42,12 @@ impl Ctx {
     /// A context whose clients are never called, for unit tests of code that only carries one.
     #[cfg(test)]
     pub fn for_tests() -> Ctx {
-        Ctx { aws: Arc::new(Aws::unconfigured_for_tests()), default_tags: BTreeMap::new(), stop: Stop::channel().0 }
+        Ctx {
+            aws: Arc::new(Aws::unconfigured_for_tests()),
+            default_tags: BTreeMap::new(),
+            default_tags_known: true,
+            settings_known: true,
+            stop: Stop::channel().0,
+        }
     }
 }

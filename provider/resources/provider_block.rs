@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::Ctx;
+use crate::aws::errors::{AwsError, ErrorKind};
 use crate::aws::{Aws, Endpoints, Settings};
 use crate::framework::validate::int_between;
 use crate::framework::{ProviderConfig, Stop};
@@ -28,15 +29,42 @@ impl ProviderConfig for AwsEcsProvider {
     }
 
     async fn configure(&self, config: &Value, stop: Stop) -> Result<Ctx, Diagnostics> {
-        let (settings, default_tags) = parse(config);
-        match Aws::connect(&settings).await {
-            Ok(aws) => {
-                tracing::debug!(region = %aws.region, "provider configured");
-                Ok(Ctx { aws: Arc::new(aws), default_tags, stop })
-            }
-            Err(e) => Err(Diagnostics::of_error("Cannot set up the AWS clients", e)),
+        let p = parse(config);
+        let default_tags_known = p.default_tags.is_some();
+        let default_tags = p.default_tags.unwrap_or_default();
+        if !p.settings_known {
+            // The block depends on resources not applied yet: plan without AWS, apply configures again.
+            tracing::info!("the provider configuration is not known yet: planning without reading AWS");
+            return Ok(Ctx { aws: Arc::new(Aws::placeholder(&p.settings)), default_tags, default_tags_known, settings_known: false, stop });
         }
+        let aws = Aws::connect(&p.settings).await.map_err(|e| Diagnostics::of_error("Cannot set up the AWS clients", e))?;
+        aws.check_credentials(&p.settings).await.map_err(|e| Diagnostics::of_error("No AWS credentials", e))?;
+        if p.skip_credentials_validation {
+            tracing::debug!(region = %aws.region, "provider configured; credentials not checked (skip_credentials_validation)");
+        } else {
+            match aws.caller_identity().await {
+                Ok((account, arn)) => tracing::debug!(region = %aws.region, account = %account, identity = %arn, "provider configured"),
+                Err(e) => return Err(identity_error(&e)),
+            }
+        }
+        Ok(Ctx { aws: Arc::new(aws), default_tags, default_tags_known, settings_known: true, stop })
     }
+}
+
+/// GetCallerIdentity failed: say what it means for the credentials, in the error's own class.
+fn identity_error(e: &AwsError) -> Diagnostics {
+    let (summary, hint) = match e.kind {
+        ErrorKind::Credentials => (
+            "AWS did not accept the credentials",
+            "The access key is unknown, disabled or expired, or the secret does not match. Check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the `profile`, or `access_key` / `secret_key`.",
+        ),
+        ErrorKind::Network => (
+            "Cannot reach AWS STS to check the credentials",
+            "Check the network, the `region`, and `endpoints.sts` (or AWS_ENDPOINT_URL). Where STS cannot be reached, set `skip_credentials_validation = true`.",
+        ),
+        _ => ("Cannot check the credentials with AWS STS", "Set `skip_credentials_validation = true` to configure the provider without this check."),
+    };
+    Diagnostics::of_error(summary, format!("GetCallerIdentity: {e}\n\n{hint}"))
 }
 
 pub fn schema() -> Schema {
@@ -64,6 +92,9 @@ pub fn schema() -> Schema {
                     .describe("How many times a throttled or failed AWS call (throttling, AWS-side errors, lost answers, an attempt over 30 s) is retried, with exponential backoff and jitter from 0.25 s up to 20 s between attempts. Refused requests are never retried. Default: 25.")
                     .validate(int_between(0, 100)),
             )
+            .attr(Attribute::optional("skip_credentials_validation", Type::Bool).describe(
+                "Skip the STS GetCallerIdentity call that checks, when the provider is configured, that the credentials work (for endpoints without STS). Missing credentials are still an error.",
+            ))
             .block(
                 NestedBlock::single(
                     "endpoints",
@@ -71,7 +102,8 @@ pub fn schema() -> Schema {
                         .attr(endpoint("ecs", "ECS"))
                         .attr(endpoint("ec2", "EC2"))
                         .attr(endpoint("rds", "RDS"))
-                        .attr(endpoint("ssm", "SSM (Systems Manager)")),
+                        .attr(endpoint("ssm", "SSM (Systems Manager)"))
+                        .attr(endpoint("sts", "STS (the credentials check)")),
                 )
                 .max_items(1),
             )
@@ -100,9 +132,18 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     }
 }
 
-/// Settings for the AWS clients, and the default tags. Unknown values (a provider block that
-/// depends on resources not yet created) count as unset.
-pub fn parse(config: &Value) -> (Settings, BTreeMap<String, String>) {
+/// The provider block, decoded. A provider block may depend on resources not yet created; then
+/// some values are unknown until apply, and what depends on them must be too.
+pub struct Parsed {
+    pub settings: Settings,
+    /// Whether every setting that says where and as whom AWS is called is known.
+    pub settings_known: bool,
+    /// None while any default tag is unknown.
+    pub default_tags: Option<BTreeMap<String, String>>,
+    pub skip_credentials_validation: bool,
+}
+
+pub fn parse(config: &Value) -> Parsed {
     let s = |v: &Value| v.as_str().map(str::to_string);
     let ep = config.get("endpoints");
     let settings = Settings {
@@ -110,10 +151,25 @@ pub fn parse(config: &Value) -> (Settings, BTreeMap<String, String>) {
         profile: s(config.get("profile")),
         access_key: s(config.get("access_key")),
         secret_key: s(config.get("secret_key")),
-        endpoints: Endpoints { ecs: s(ep.get("ecs")), ec2: s(ep.get("ec2")), rds: s(ep.get("rds")), ssm: s(ep.get("ssm")) },
+        endpoints: Endpoints {
+            ecs: s(ep.get("ecs")),
+            ec2: s(ep.get("ec2")),
+            rds: s(ep.get("rds")),
+            ssm: s(ep.get("ssm")),
+            sts: s(ep.get("sts")),
+        },
         max_retries: config.get("max_retries").as_i64().and_then(|n| u32::try_from(n).ok()),
     };
-    (settings, config.get("default_tags").get("tags").to_string_map())
+    let where_and_who = ["region", "profile", "access_key", "secret_key", "max_retries", "endpoints", "skip_credentials_validation"];
+    let settings_known = where_and_who.iter().all(|k| config.get(k).is_wholly_known());
+    let tags = config.get("default_tags");
+    let default_tags = tags.is_wholly_known().then(|| tags.get("tags").to_string_map());
+    Parsed {
+        settings,
+        settings_known,
+        default_tags,
+        skip_credentials_validation: config.get("skip_credentials_validation").as_bool() == Some(true),
+    }
 }
 
 #[cfg(test)]
@@ -131,7 +187,9 @@ mod tests {
             ("endpoints", Value::object([("ecs", "http://127.0.0.1:1".into()), ("rds", Value::Unknown), ("ssm", "http://ssm:2".into())])),
             ("default_tags", Value::object([("tags", Value::Map([("team".into(), "web".into())].into()))])),
         ]);
-        let (s, tags) = parse(&cfg);
+        let p = parse(&cfg);
+        let (s, tags) = (p.settings, p.default_tags.expect("known tags"));
+        assert!(!p.settings_known, "an unknown endpoint leaves the settings unknown");
         assert_eq!(s.region.as_deref(), Some("ap-northeast-1"));
         assert_eq!(s.endpoints.ecs.as_deref(), Some("http://127.0.0.1:1"));
         assert_eq!(s.endpoints.rds, None);
@@ -139,6 +197,31 @@ mod tests {
         assert_eq!(s.endpoints.ec2, None);
         assert_eq!(s.max_retries, Some(1));
         assert_eq!(tags.get("team").map(String::as_str), Some("web"));
+    }
+
+    #[test]
+    fn unknown_default_tags_are_not_taken_for_none() {
+        let cfg = Value::object([
+            ("region", "ap-northeast-1".into()),
+            ("default_tags", Value::object([("tags", Value::Map([("owner".into(), Value::Unknown)].into()))])),
+        ]);
+        let p = parse(&cfg);
+        assert!(p.default_tags.is_none(), "an unknown tag is not a missing tag");
+        assert!(p.settings_known);
+        let whole = Value::object([("region", "ap-northeast-1".into()), ("default_tags", Value::Unknown)]);
+        assert!(parse(&whole).default_tags.is_none());
+        let none = Value::object([("region", "ap-northeast-1".into()), ("default_tags", Value::Null)]);
+        assert_eq!(parse(&none).default_tags, Some(BTreeMap::new()));
+        let region = Value::object([("region", Value::Unknown)]);
+        assert!(!parse(&region).settings_known, "an unknown region: no plan-time reads");
+    }
+
+    #[test]
+    fn credential_errors_are_not_called_network_errors() {
+        let refused = AwsError { kind: ErrorKind::Credentials, code: Some("InvalidClientTokenId".into()), message: "bad token".into() };
+        let d = identity_error(&refused);
+        assert!(d.0[0].summary.contains("did not accept the credentials"), "{:?}", d.0);
+        assert!(!d.0[0].detail.contains("did not reach AWS"), "{:?}", d.0);
     }
 
     #[test]
