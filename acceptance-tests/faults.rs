@@ -53,6 +53,76 @@ fn throttling_bursts_on_create_are_ridden_out() {
     assert!(aws.cluster_is_gone("storm"));
 }
 
+/// Throttling bursts on every create of the walkthrough's stack and on the waits' polls, in one
+/// apply with the default retry policy: everything is created once, and the next plan is empty.
+#[test]
+fn throttling_on_every_create_and_poll_is_ridden_out() {
+    let ws = TfWorkspace::new("faults_throttle_everything");
+    let moto = Moto::start_with(ws.path(), &["faults", "agent", "scheduler"]);
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    let net = network(&aws, "storm", 62);
+    create_db(&aws, "stormdb", &net);
+    let burst = |service: &str, action: &str| json!({"fault": "throttle", "service": service, "action": action, "count": 2});
+    moto.set_faults(json!([
+        burst("ecs", "CreateCluster"),
+        burst("ecs", "RegisterTaskDefinition"),
+        burst("ec2", "RunInstances"),
+        burst("ecs", "DescribeContainerInstances"),
+        burst("ecs", "CreateService"),
+        burst("ecs", "DescribeServices"),
+        burst("ecs", "RunTask"),
+        burst("ecs", "DescribeTasks"),
+        burst("ec2", "AuthorizeSecurityGroupIngress"),
+        burst("rds", "DescribeDBInstances"),
+    ]));
+    let block = default_retries(&ep);
+    ws.write_config(&format!(
+        r#"{block}
+resource "awsecs_cluster" "c" {{
+  name = "storm"
+}}
+resource "awsecs_container_instance" "node" {{
+  cluster       = awsecs_cluster.c.name
+  instance_type = "t3.small"
+}}
+resource "awsecs_task_definition" "web" {{
+  family = "storm-web"
+  container {{
+    name   = "web"
+    image  = "nginx:1"
+    memory = 128
+  }}
+}}
+resource "awsecs_service" "web" {{
+  name            = "web"
+  cluster         = awsecs_cluster.c.name
+  task_definition = awsecs_task_definition.web.arn
+  depends_on      = [awsecs_container_instance.node]
+}}
+resource "awsecs_task" "job" {{
+  cluster         = awsecs_cluster.c.name
+  task_definition = awsecs_task_definition.web.arn
+  depends_on      = [awsecs_container_instance.node]
+}}
+resource "awsecs_rds_link" "db" {{
+  db_instance_identifier   = "stormdb"
+  source_security_group_id = "{web_sg}"
+}}
+"#,
+        web_sg = net.web_sg
+    ));
+    ws.apply();
+    let state = moto.fault_state();
+    assert!(moto.faults_applied("throttle") >= 14, "most bursts met their calls: {state:#}");
+    for action in ["CreateCluster", "RegisterTaskDefinition", "RunInstances", "CreateService", "RunTask", "AuthorizeSecurityGroupIngress"] {
+        assert_eq!(moto.count_calls(action), 1, "{action} reached AWS once: {state:#}");
+    }
+    assert_eq!(running_instances(&aws).len(), 1);
+    ws.destroy();
+    assert!(running_instances(&aws).is_empty());
+}
+
 /// The figure for the reliability notes: how long the default policy takes to ride out ten
 /// throttles in a row. Slow (tens of seconds, by design), so it runs on demand:
 /// `cargo test --test acceptance faults::ten_throttles -- --ignored --nocapture`.

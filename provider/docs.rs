@@ -138,6 +138,27 @@ mod tests {
 
     /// Every resource, data source and the provider block has a page whose reference matches the schema,
     /// and no page describes something the provider does not have.
+    /// Every single block of every schema the provider serves goes out with matching MinItems and
+    /// MaxItems, which Terraform 1.3+ requires.
+    #[test]
+    fn served_schemas_have_valid_single_blocks() {
+        use crate::protocol::proto::tfplugin6 as pb;
+        fn check(b: &pb::schema::Block) {
+            for n in &b.block_types {
+                if n.nesting == pb::schema::nested_block::NestingMode::Single as i32 {
+                    assert_eq!(n.min_items, n.max_items, "single block {} sent {}/{}", n.type_name, n.min_items, n.max_items);
+                }
+                if let Some(inner) = &n.block {
+                    check(inner);
+                }
+            }
+        }
+        for (_, block) in pages() {
+            let served = crate::protocol::convert::schema(&crate::tf::Schema::new(0, block));
+            check(served.block.as_ref().expect("block"));
+        }
+    }
+
     #[test]
     fn docs_match_the_schema() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
