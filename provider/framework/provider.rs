@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::RwLock;
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -203,9 +204,10 @@ impl<P: ProviderConfig> ProviderCore<P> {
             Err(d) => return (prior.clone(), d),
         };
         if planned.is_null() {
-            return match r.imp.delete(&ctx, prior).await {
-                Ok(()) => (Value::Null, Diagnostics::new()),
-                Err(d) => (prior.clone(), d),
+            return match until_stopped(&ctx, STOP_GRACE, r.imp.delete(&ctx, prior)).await {
+                Some(Ok(())) => (Value::Null, Diagnostics::new()),
+                Some(Err(d)) => (prior.clone(), d),
+                None => (prior.clone(), abandoned(r.imp.type_name(), "destroy")),
             };
         }
         // Values unknown during planning are known now: the same checks on the configuration,
@@ -214,7 +216,16 @@ impl<P: ProviderConfig> ProviderCore<P> {
         if invalid.has_errors() {
             return (prior.clone(), invalid);
         }
-        let result = if prior.is_null() { r.imp.create(&ctx, planned).await } else { r.imp.update(&ctx, prior, planned).await };
+        let work = async {
+            if prior.is_null() {
+                r.imp.create(&ctx, planned).await
+            } else {
+                r.imp.update(&ctx, prior, planned).await
+            }
+        };
+        let Some(result) = until_stopped(&ctx, STOP_GRACE, work).await else {
+            return (prior.clone(), abandoned(r.imp.type_name(), if prior.is_null() { "create" } else { "update" }));
+        };
         let keep_timeouts = |mut v: Value| {
             timeouts::carry_over(&r.schema.block, planned, &mut v);
             v
@@ -249,10 +260,75 @@ impl<P: ProviderConfig> ProviderCore<P> {
     }
 }
 
+/// After Terraform's StopProvider, how long a create, update or destroy may still take to wind down
+/// (waits end at once and return what exists; this bounds a call that hangs outside a wait).
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// `work`, or None when Terraform asked the provider to stop and `work` did not end within `grace`
+/// after that.
+async fn until_stopped<C: Context, T>(ctx: &C, grace: Duration, work: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        done = work => Some(done),
+        _ = async {
+            ctx.stop().wait().await;
+            tokio::time::sleep(grace).await;
+        } => None,
+    }
+}
+
+fn abandoned(type_name: &str, operation: &str) -> Diagnostics {
+    Diagnostics::of_error(
+        format!("Interrupted: the {operation} of a {type_name} was abandoned"),
+        format!("Terraform asked the provider to stop, and an AWS call of this {operation} had not answered {}s later. Run `terraform plan` to see what exists; objects created before the interruption are found by the next refresh or import.", STOP_GRACE.as_secs()),
+    )
+}
+
 /// The attribute validators and the resource's own plan-time checks, on whatever is known.
 fn check_config<C: Context>(r: &ResourceEntry<C>, config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     run_validators(&r.schema.block, config, &AttrPath::default(), &mut diags);
     r.imp.validate(config, &mut diags);
     diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[derive(Clone)]
+    struct TestCtx(Stop, BTreeMap<String, String>);
+    impl Context for TestCtx {
+        fn default_tags(&self) -> Option<&BTreeMap<String, String>> {
+            Some(&self.1)
+        }
+        fn stop(&self) -> &Stop {
+            &self.0
+        }
+    }
+
+    #[tokio::test]
+    async fn hung_work_is_abandoned_soon_after_a_stop_and_not_before() {
+        let (stop, tx) = Stop::channel();
+        let ctx = TestCtx(stop, BTreeMap::new());
+        let grace = Duration::from_millis(50);
+        let hung = until_stopped(&ctx, grace, std::future::pending::<()>());
+        let not_yet = tokio::time::timeout(Duration::from_millis(200), hung).await;
+        assert!(not_yet.is_err(), "without a stop, work may take as long as it takes");
+
+        let started = std::time::Instant::now();
+        let hung = tokio::spawn({
+            let ctx = ctx.clone();
+            async move { until_stopped(&ctx, grace, std::future::pending::<()>()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        tx.send(true).ok();
+        let out = tokio::time::timeout(Duration::from_secs(5), hung).await.expect("ends after the grace").expect("task");
+        assert!(out.is_none(), "abandoned");
+        assert!(started.elapsed() >= grace, "not before the grace: waits get to return what exists");
+
+        let quick = until_stopped(&ctx, grace, async { 7 }).await;
+        assert_eq!(quick, Some(7), "work that ends is never abandoned");
+        assert!(abandoned("awsecs_cluster", "create").0[0].summary.contains("Interrupted"));
+    }
 }
