@@ -2,7 +2,7 @@
 #   make demo   install the tools, build, and apply examples/wordpress against a local moto
 #   make test   unit tests, the acceptance tests (real Terraform against moto), then the demo
 
-.PHONY: demo test tools build bench
+.PHONY: demo test tools build bench dist
 
 demo:
 	bash scripts/demo.sh
@@ -25,3 +25,9 @@ build:
 # Release-binary figures: exec-to-handshake, GetProviderSchema round trip, RSS, binary size.
 bench: tools
 	cargo bench --locked --bench plugin
+
+# A release package in dist/: the zip, SHA256SUMS, the registry manifest, and a mirror layout that
+# -plugin-dir, filesystem_mirror and network_mirror read (see docs/installation.md).
+dist:
+	cargo build --release --locked --bin terraform-provider-awsecs
+	python3 scripts/dist.py --binary target/release/terraform-provider-awsecs --out dist

@@ -14,6 +14,8 @@ mod cluster;
 mod container_instance;
 mod faults;
 mod harness;
+mod install;
+mod plan_destroy;
 mod plugin_tls;
 mod provider_config;
 mod rds_link;

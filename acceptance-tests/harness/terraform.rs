@@ -2,7 +2,8 @@
 //!
 //! The real `terraform` binary runs with a scrubbed environment: a CLI config of our own whose
 //! `dev_overrides` points at the provider under test (so `terraform init` is never needed and
-//! must not be run), dummy AWS credentials, no checkpoint calls, no input, no colour.
+//! must not be run), dummy AWS credentials, no checkpoint calls, no input, no colour. The install
+//! tests replace that CLI config ([`TfWorkspace::write_cli_config`]) and do run `terraform init`.
 
 use std::fmt::Write as _;
 use std::io::Read;
@@ -131,6 +132,13 @@ impl TfWorkspace {
     /// Stops adding `key` (set with [`Self::set_env`]) to commands.
     pub fn unset_env(&mut self, key: &str) {
         self.env.retain(|(k, _)| k != key);
+    }
+
+    /// Replaces the workspace's CLI config (`TF_CLI_CONFIG_FILE` of every command) with `text`:
+    /// for tests that install the provider the way users do, without the `dev_overrides` it starts
+    /// with.
+    pub fn write_cli_config(&self, text: &str) {
+        std::fs::write(&self.cli_config, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", self.cli_config.display()));
     }
 
     /// (Re)writes `main.tf`.

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::identity::IdentitySchema;
 use super::plan::{plan, reconcile, without_unknowns};
-use super::resource::{Context, DataSource, Failed, PlanRequest, ProviderConfig, Resource, Stop};
+use super::resource::{Context, DataSource, Failed, MoveSource, PlanRequest, ProviderConfig, Resource, Stop};
 use super::timeouts;
 use super::validate::run_validators;
 use crate::tf::{json, AttrPath, Diagnostics, Schema, Type, Value};
@@ -18,6 +19,8 @@ pub struct Registered<T: ?Sized> {
     pub imp: Box<T>,
     pub schema: Schema,
     pub ty: Type,
+    /// Resources only.
+    pub identity: Option<IdentitySchema>,
 }
 
 pub type ResourceEntry<C> = Registered<dyn Resource<C>>;
@@ -55,9 +58,15 @@ pub struct ProviderCore<P: ProviderConfig> {
     stop_tx: watch::Sender<bool>,
 }
 
-fn register<T: ?Sized>(imp: Box<T>, schema: Schema) -> Registered<T> {
+fn register<T: ?Sized>(imp: Box<T>, schema: Schema, identity: Option<IdentitySchema>) -> Registered<T> {
     let ty = schema.block.implied_type();
-    Registered { imp, schema, ty }
+    Registered { imp, schema, ty, identity }
+}
+
+/// What ImportResourceState names: an import ID, or (Terraform 1.12+) an identity.
+pub enum ImportTarget<'a> {
+    Id(&'a str),
+    Identity(&'a Value),
 }
 
 impl<P: ProviderConfig> ProviderCore<P> {
@@ -72,15 +81,15 @@ impl<P: ProviderConfig> ProviderCore<P> {
             resources: resources
                 .into_iter()
                 .map(|imp| {
-                    let schema = imp.schema();
-                    (imp.type_name(), register(imp, schema))
+                    let (schema, identity) = (imp.schema(), imp.identity());
+                    (imp.type_name(), register(imp, schema, Some(identity)))
                 })
                 .collect(),
             data_sources: data_sources
                 .into_iter()
                 .map(|imp| {
                     let schema = imp.schema();
-                    (imp.type_name(), register(imp, schema))
+                    (imp.type_name(), register(imp, schema, None))
                 })
                 .collect(),
             configured: RwLock::new(None),
@@ -175,9 +184,18 @@ impl<P: ProviderConfig> ProviderCore<P> {
             Some(c) => c.default_tags(),
             None => Some(&no_tags),
         };
-        let p = plan(&r.schema.block, req.prior, req.proposed, req.config, default_tags);
         // Reads at plan time need to know where to read.
-        let ctx = ctx.filter(|c| c.can_read_at_plan());
+        let read_ctx = ctx.clone().filter(|c| c.can_read_at_plan());
+        if req.proposed.is_null() {
+            // A destroy (asked only because the provider declares plan_destroy).
+            let mut diags = Diagnostics::new();
+            if !req.prior.is_null() {
+                r.imp.plan_destroy(read_ctx.as_ref(), req.prior, &mut diags).await;
+            }
+            return Ok(PlanResult { planned: Value::Null, requires_replace: Vec::new(), diags });
+        }
+        let p = plan(&r.schema.block, req.prior, req.proposed, req.config, default_tags);
+        let ctx = read_ctx;
         let mut planned = p.value;
         let mut diags = Diagnostics::new();
         if !req.config.is_null() {
@@ -243,9 +261,43 @@ impl<P: ProviderConfig> ProviderCore<P> {
         }
     }
 
-    pub async fn import(&self, r: &ResourceEntry<P::Ctx>, id: &str) -> Result<Value, Diagnostics> {
+    pub async fn import(&self, r: &ResourceEntry<P::Ctx>, target: ImportTarget<'_>) -> Result<Value, Diagnostics> {
         let ctx = self.ctx()?;
-        r.imp.import(&ctx, id).await.map(|v| without_unknowns(&v))
+        let id = match target {
+            ImportTarget::Id(id) => id.to_string(),
+            ImportTarget::Identity(identity) => self.identity_schema(r)?.import_id(r.imp.type_name(), identity)?,
+        };
+        r.imp.import(&ctx, &id).await.map(|v| without_unknowns(&v))
+    }
+
+    fn identity_schema<'a>(&self, r: &'a ResourceEntry<P::Ctx>) -> Result<&'a IdentitySchema, Diagnostics> {
+        r.identity.as_ref().ok_or_else(|| {
+            Diagnostics::of_error(format!("{} has no identity", r.imp.type_name()), "This is a bug in the provider; please report it.")
+        })
+    }
+
+    /// The identity of the object `state` describes (None while it is not wholly known).
+    pub fn identity_of(&self, r: &ResourceEntry<P::Ctx>, state: &Value) -> Option<Value> {
+        r.identity.as_ref().and_then(|i| i.of_state(state))
+    }
+
+    /// UpgradeResourceIdentity: a stored identity in the current identity schema.
+    pub fn upgrade_identity(&self, r: &ResourceEntry<P::Ctx>, version: i64, raw_json: &[u8]) -> Result<Value, Diagnostics> {
+        self.identity_schema(r)?.upgrade(r.imp.type_name(), version, raw_json)
+    }
+
+    /// MoveResourceState: the resource's own translation, then the schema's defaults where it left
+    /// an attribute null (so the first plan after the move does not "change" them from null).
+    pub fn move_state(&self, r: &ResourceEntry<P::Ctx>, from: &MoveSource<'_>) -> Result<Value, Diagnostics> {
+        let mut v = r.imp.move_state(from)?;
+        for a in &r.schema.block.attributes {
+            if let Some(d) = &a.default {
+                if v.get(a.name).is_null() {
+                    v.set(a.name, d.clone());
+                }
+            }
+        }
+        Ok(without_unknowns(&v))
     }
 
     pub async fn read_data_source(&self, d: &DataSourceEntry<P::Ctx>, config: &Value) -> Result<Value, Diagnostics> {

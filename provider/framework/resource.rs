@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use tokio::sync::watch;
 
+use super::identity::IdentitySchema;
 use crate::tf::{Diagnostics, Schema, Value};
 
 /// Set when Terraform asks the provider to stop (StopProvider): waits and calls in progress end.
@@ -91,10 +92,23 @@ pub struct PlanRequest<'a> {
     pub replace: bool,
 }
 
+/// MoveResourceState, decoded: an object of another resource type (possibly of another provider,
+/// such as hashicorp/aws) that a `moved` block turns into one of this resource's type.
+pub struct MoveSource<'a> {
+    /// e.g. `registry.terraform.io/hashicorp/aws`
+    pub provider: &'a str,
+    pub type_name: &'a str,
+    pub schema_version: i64,
+    /// The source object's state as stored (JSON, in the source's schema of `schema_version`).
+    pub state: &'a serde_json::Value,
+}
+
 #[async_trait]
 pub trait Resource<C: Context>: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
+    /// The attributes that name an object of this type (see [`IdentitySchema`]).
+    fn identity(&self) -> IdentitySchema;
 
     /// Plan-time checks that need no AWS call. Values may be unknown: check only what is known.
     /// Attribute validators in the schema have already run.
@@ -104,6 +118,22 @@ pub trait Resource<C: Context>: Send + Sync + 'static {
     /// forces-replacement and unknown computed values). `ctx` is absent when the provider is not
     /// configured with known values.
     async fn modify_plan(&self, _ctx: Option<&C>, _req: &PlanRequest<'_>, _planned: &mut Value, _diags: &mut Diagnostics) {}
+
+    /// A plan that destroys `prior` (Terraform 1.3+, which asks because the provider declares
+    /// `plan_destroy`): an error here stops `terraform plan -destroy` before anything is destroyed.
+    async fn plan_destroy(&self, _ctx: Option<&C>, _prior: &Value, _diags: &mut Diagnostics) {}
+
+    /// The state of an object of this type that `from` describes (`moved` from another type). The
+    /// framework fills schema defaults; Terraform refreshes the result right after.
+    fn move_state(&self, from: &MoveSource<'_>) -> Result<Value, Diagnostics> {
+        Err(Diagnostics::of_error(
+            format!("Cannot move a {} to {}", from.type_name, self.type_name()),
+            format!(
+                "{} takes `moved` blocks only from the resource types its documentation lists. Import the object instead (`import {{ to = ... id = ... }}`) and remove the old resource from state with `terraform state rm`.",
+                self.type_name()
+            ),
+        ))
+    }
 
     async fn create(&self, ctx: &C, planned: &Value) -> Result<Value, Failed>;
     /// `Ok(None)` means the object no longer exists.

@@ -1,6 +1,7 @@
 //! Core types <-> tfplugin6 messages (tfplugin5 goes through the same messages, see v5.rs).
 
 use super::proto::tfplugin6 as pb;
+use crate::framework::IdentitySchema;
 use crate::tf::{json, msgpack, AttrPath, Attribute, Block, Diagnostics, Mode, NestedBlock, Nesting, Schema, Severity, Step, Type, Value};
 
 pub fn schema(s: &Schema) -> pb::Schema {
@@ -15,6 +16,7 @@ fn block(b: &Block) -> pb::schema::Block {
         description: b.description.clone(),
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: false,
+        deprecation_message: String::new(),
     }
 }
 
@@ -30,6 +32,8 @@ fn attribute(a: &Attribute) -> pb::schema::Attribute {
         sensitive: a.sensitive,
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: false,
+        write_only: false,
+        deprecation_message: String::new(),
     }
 }
 
@@ -53,6 +57,37 @@ fn nested_block(n: &NestedBlock) -> pb::schema::NestedBlock {
         } as i32,
         min_items,
         max_items,
+    }
+}
+
+pub fn identity_schema(i: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: i.version,
+        identity_attributes: i
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.to_string(),
+                r#type: a.ty.to_json_bytes(),
+                required_for_import: a.required_for_import,
+                optional_for_import: !a.required_for_import,
+                description: a.description.to_string(),
+            })
+            .collect(),
+    }
+}
+
+/// An identity for Terraform (None: no identity to send).
+pub fn identity_data(v: Option<Value>, i: Option<&IdentitySchema>) -> Option<pb::ResourceIdentityData> {
+    let (v, i) = (v?, i?);
+    Some(pb::ResourceIdentityData { identity_data: encode(&v, &i.ty()) })
+}
+
+/// An identity from Terraform; None when it sent none.
+pub fn decode_identity(d: Option<&pb::ResourceIdentityData>, i: &IdentitySchema) -> Result<Option<Value>, Diagnostics> {
+    match d.and_then(|d| d.identity_data.as_ref()) {
+        None => Ok(None),
+        Some(dv) => decode(Some(dv), &i.ty(), "resource identity").map(|v| (!v.is_null()).then_some(v)),
     }
 }
 

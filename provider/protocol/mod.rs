@@ -41,6 +41,15 @@ pub fn guard_sync<T>(rpc: &str, work: impl FnOnce() -> Result<T, Diagnostics>) -
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| Err(panicked(rpc, panic.as_ref())))
 }
 
+/// The answer to an RPC for a kind of object this provider has none of (Terraform sends those only
+/// for types the provider declared, so this means a stale schema cache or a bug in the caller).
+pub fn not_supported(kind: &str, type_name: &str) -> Diagnostics {
+    Diagnostics::of_error(
+        format!("The awsecs provider has no {kind} {type_name:?}"),
+        format!("This provider declares no {kind}s. If the configuration names one, remove it; if Terraform cached an older schema, run `terraform init -upgrade`."),
+    )
+}
+
 fn panicked(rpc: &str, panic: &(dyn std::any::Any + Send)) -> Diagnostics {
     let what = panic
         .downcast_ref::<&str>()

@@ -1,6 +1,7 @@
 //! `awsecs_cluster`: an ECS cluster, the logical group the container instances join and the
 //! services and tasks run in.
 
+use crate::framework::IdentitySchema;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
@@ -87,9 +88,17 @@ async fn find(ctx: &Ctx, id: &str) -> Result<Option<Cluster>, Diagnostics> {
     ctx.aws.find_cluster(id).await.map_err(|e| crate::resources::aws_failure(format!("Cannot read ECS cluster {id:?}"), &e))
 }
 
+/// Something in a cluster that keeps AWS from deleting it.
+struct Blocker {
+    arn: String,
+    label: String,
+    /// For a task: the service that started it (`service:NAME` is its group).
+    service_arn: Option<String>,
+}
+
 impl ClusterResource {
     /// What still lives in the cluster: AWS refuses to delete a cluster that holds any of it.
-    async fn blockers(&self, ctx: &Ctx, arn: &str) -> Result<Vec<String>, Diagnostics> {
+    async fn blockers(&self, ctx: &Ctx, arn: &str) -> Result<Vec<Blocker>, Diagnostics> {
         let aws = &ctx.aws;
         let fail = |what: &str, e: AwsError| crate::resources::aws_failure(format!("Cannot list the {what} of ECS cluster {arn}"), &e);
         let instances = aws.list_container_instance_arns(arn, None).await.map_err(|e| fail("container instances", e))?;
@@ -98,22 +107,52 @@ impl ClusterResource {
         let running = TaskFilter { desired_status: Some(DesiredStatus::Running), ..TaskFilter::default() };
         let tasks = aws.list_task_arns(arn, running).await.map_err(|e| fail("tasks", e))?;
 
-        let mut out: Vec<String> = instances.iter().map(|ci| format!("container instance {ci}")).collect();
+        let mut out: Vec<Blocker> =
+            instances.iter().map(|ci| Blocker { arn: ci.clone(), label: format!("container instance {ci}"), service_arn: None }).collect();
         // ListServices may still list services that were just deleted (INACTIVE): ask for their status.
-        for s in aws.describe_services(arn, &services).await.map_err(|e| fail("services", e))? {
+        let described = aws.describe_services(arn, &services).await.map_err(|e| fail("services", e))?;
+        for s in &described {
             if s.status() != Some("INACTIVE") {
-                out.push(format!("service {} ({})", s.service_name().unwrap_or("?"), s.status().unwrap_or("?")));
+                out.push(Blocker {
+                    arn: s.service_arn().unwrap_or_default().to_string(),
+                    label: format!("service {} ({})", s.service_name().unwrap_or("?"), s.status().unwrap_or("?")),
+                    service_arn: None,
+                });
             }
         }
-        out.extend(tasks.iter().map(|t| format!("task {t}")));
+        let service_of_group = |group: Option<&str>| {
+            let name = group?.strip_prefix("service:")?;
+            described.iter().find(|s| s.service_name() == Some(name)).and_then(|s| s.service_arn()).map(str::to_string)
+        };
+        if !tasks.is_empty() {
+            for t in aws.describe_tasks(arn, &tasks).await.map_err(|e| fail("tasks", e))? {
+                let task_arn = t.task_arn().unwrap_or_default().to_string();
+                out.push(Blocker { label: format!("task {task_arn}"), service_arn: service_of_group(t.group()), arn: task_arn });
+            }
+        }
         Ok(out)
     }
+}
+
+fn blocked(name: &str, blockers: &[Blocker], when: &str) -> Diagnostics {
+    let list: Vec<&str> = blockers.iter().map(|b| b.label.as_str()).collect();
+    Diagnostics::of_error(
+        format!("Cannot delete ECS cluster {name:?}: it still holds {} thing(s)", blockers.len()),
+        format!(
+            "AWS deletes a cluster only when no container instance is registered and no service or task runs in it. {when}:\n  - {}\n\nDestroy or deregister them first. Resources of this provider that run in the cluster are destroyed before it when they refer to it (for example `cluster = awsecs_cluster.main.arn`).",
+            list.join("\n  - ")
+        ),
+    )
 }
 
 #[async_trait]
 impl Resource<Ctx> for ClusterResource {
     fn type_name(&self) -> &'static str {
         "awsecs_cluster"
+    }
+
+    fn identity(&self) -> IdentitySchema {
+        IdentitySchema::strings(&[("name", "The cluster name.")])
     }
 
     fn schema(&self) -> Schema {
@@ -143,6 +182,36 @@ impl Resource<Ctx> for ClusterResource {
                 .attr(tags::tags_attribute())
                 .attr(tags::tags_all_attribute()),
         )
+    }
+
+    /// `terraform plan -destroy` (and a cluster left out of the configuration) shows what AWS would
+    /// refuse, before anything is destroyed: whatever runs in the cluster that this run does not
+    /// destroy first (services, container instances and tasks of this provider planned for destroy
+    /// in the same run are not counted, nor tasks their services started).
+    async fn plan_destroy(&self, ctx: Option<&Ctx>, prior: &Value, diags: &mut Diagnostics) {
+        let Some(ctx) = ctx else { return };
+        let arn = prior.get("arn").as_str().unwrap_or_default().to_string();
+        let name = prior.get("name").as_str().unwrap_or(&arn).to_string();
+        match find(ctx, &arn).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(d) => return diags.extend(d),
+        }
+        // Terraform plans the destroys of what refers to the cluster before the cluster's; a short
+        // grace lets concurrent plans of those land.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        match self.blockers(ctx, &arn).await {
+            Ok(all) => {
+                let left: Vec<Blocker> = all
+                    .into_iter()
+                    .filter(|b| !ctx.destroy_is_planned(&b.arn) && !b.service_arn.as_deref().is_some_and(|s| ctx.destroy_is_planned(s)))
+                    .collect();
+                if !left.is_empty() {
+                    diags.extend(blocked(&name, &left, "Not destroyed by this run, and still there"));
+                }
+            }
+            Err(d) => diags.extend(d),
+        }
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, Failed> {
@@ -209,13 +278,7 @@ impl Resource<Ctx> for ClusterResource {
         }
         let blockers = self.blockers(ctx, &arn).await?;
         if !blockers.is_empty() {
-            return Err(Diagnostics::of_error(
-                format!("Cannot delete ECS cluster {name:?}: it still holds {} thing(s)", blockers.len()),
-                format!(
-                    "AWS deletes a cluster only when no container instance is registered and no service or task runs in it. Still there:\n  - {}\n\nDestroy or deregister them first. Resources of this provider that run in the cluster are destroyed before it when they refer to it (for example `cluster = awsecs_cluster.main.arn`).",
-                    blockers.join("\n  - ")
-                ),
-            ));
+            return Err(blocked(&name, &blockers, "Still there"));
         }
         tracing::info!(cluster = %name, "deleting ECS cluster");
         match ctx.aws.ecs.delete_cluster().cluster(&arn).send().await {

@@ -1,8 +1,8 @@
 //! What every resource call gets besides its values: the AWS clients, the provider's default tags,
 //! and the signal that Terraform asked the provider to stop.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::aws::Aws;
@@ -19,6 +19,10 @@ pub struct Ctx {
     /// block depends on resources not yet applied: the clients then point nowhere).
     pub settings_known: bool,
     pub stop: Stop,
+    /// What the destroy plans of this provider process have planned to destroy so far (ARNs of
+    /// services, container instances and tasks): a cluster's destroy plan does not count those as
+    /// blockers, since Terraform destroys them before the cluster that holds them.
+    pub destroying: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl Context for Ctx {
@@ -34,6 +38,17 @@ impl Context for Ctx {
 }
 
 impl Ctx {
+    /// Notes that this run's plan destroys the object `arn`.
+    pub fn planned_destroy(&self, arn: &str) {
+        if let Ok(mut set) = self.destroying.lock() {
+            set.insert(arn.to_string());
+        }
+    }
+
+    pub fn destroy_is_planned(&self, arn: &str) -> bool {
+        self.destroying.lock().map(|s| s.contains(arn)).unwrap_or(false)
+    }
+
     /// The duration set in the resource's `timeouts` block for `operation`, or `default`.
     pub fn timeout(&self, state: &Value, operation: &str, default: Duration) -> Duration {
         timeouts::from_state(state, operation).unwrap_or(default)
@@ -48,6 +63,7 @@ impl Ctx {
             default_tags_known: true,
             settings_known: true,
             stop: Stop::channel().0,
+            destroying: Arc::default(),
         }
     }
 }

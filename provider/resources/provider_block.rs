@@ -35,7 +35,14 @@ impl ProviderConfig for AwsEcsProvider {
         if !p.settings_known {
             // The block depends on resources not applied yet: plan without AWS, apply configures again.
             tracing::info!("the provider configuration is not known yet: planning without reading AWS");
-            return Ok(Ctx { aws: Arc::new(Aws::placeholder(&p.settings)), default_tags, default_tags_known, settings_known: false, stop });
+            return Ok(Ctx {
+                aws: Arc::new(Aws::placeholder(&p.settings)),
+                default_tags,
+                default_tags_known,
+                settings_known: false,
+                stop,
+                destroying: Default::default(),
+            });
         }
         let aws = Aws::connect(&p.settings).await.map_err(|e| Diagnostics::of_error("Cannot set up the AWS clients", e))?;
         aws.check_credentials(&p.settings).await.map_err(|e| Diagnostics::of_error("No AWS credentials", e))?;
@@ -47,7 +54,7 @@ impl ProviderConfig for AwsEcsProvider {
                 Err(e) => return Err(identity_error(&e)),
             }
         }
-        Ok(Ctx { aws: Arc::new(aws), default_tags, default_tags_known, settings_known: true, stop })
+        Ok(Ctx { aws: Arc::new(aws), default_tags, default_tags_known, settings_known: true, stop, destroying: Default::default() })
     }
 }
 

@@ -3,6 +3,7 @@
 //! Its `network_configuration` block (awsvpc) and its checks are shared with `awsecs_service`
 //! (`resources/network_configuration.rs`).
 
+use crate::framework::{IdentityAttribute, IdentitySchema};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -197,6 +198,36 @@ impl TaskResource {
 impl Resource<Ctx> for TaskResource {
     fn type_name(&self) -> &'static str {
         "awsecs_task"
+    }
+
+    /// Noted for the cluster's destroy plan (see `awsecs_cluster`).
+    async fn plan_destroy(&self, ctx: Option<&Ctx>, prior: &Value, _diags: &mut Diagnostics) {
+        if let Some(ctx) = ctx {
+            for arn in prior.get("task_arns").to_string_list() {
+                ctx.planned_destroy(&arn);
+            }
+        }
+    }
+
+    fn identity(&self) -> IdentitySchema {
+        IdentitySchema {
+            version: 0,
+            attributes: vec![
+                IdentityAttribute {
+                    name: "cluster",
+                    ty: Type::String,
+                    required_for_import: true,
+                    description: "The cluster, by name or ARN.",
+                },
+                IdentityAttribute {
+                    name: "task_arns",
+                    ty: Type::list(Type::String),
+                    required_for_import: true,
+                    description: "The ARNs of the tasks the run started.",
+                },
+            ],
+            import_id_from: Some(task_import_id),
+        }
     }
 
     fn schema(&self) -> Schema {
@@ -443,6 +474,13 @@ impl Resource<Ctx> for TaskResource {
     }
 }
 
+/// `CLUSTER/TASK_ID[,TASK_ID...]` from a task identity (the IDs are the ARNs' last segments).
+fn task_import_id(identity: &Value) -> Option<String> {
+    let cluster = identity.get("cluster").as_str().filter(|c| !c.is_empty())?;
+    let ids: Vec<&str> = identity.get("task_arns").as_list()?.iter().filter_map(|a| a.as_str()?.rsplit('/').next()).collect();
+    (!ids.is_empty()).then(|| format!("{}/{}", super::cluster::cluster_name(cluster), ids.join(",")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,3 +531,4 @@ mod tests {
         assert!(c.environment().is_empty());
     }
 }
+

@@ -20,6 +20,7 @@ mod schema;
 mod user_data;
 mod validate;
 
+use crate::framework::IdentitySchema;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -144,6 +145,17 @@ async fn read_state(ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnosti
 impl Resource<Ctx> for ContainerInstanceResource {
     fn type_name(&self) -> &'static str {
         "awsecs_container_instance"
+    }
+
+    /// Noted for the cluster's destroy plan (see `awsecs_cluster`).
+    async fn plan_destroy(&self, ctx: Option<&Ctx>, prior: &Value, _diags: &mut Diagnostics) {
+        if let (Some(ctx), Some(arn)) = (ctx, prior.get("container_instance_arn").as_str()) {
+            ctx.planned_destroy(arn);
+        }
+    }
+
+    fn identity(&self) -> IdentitySchema {
+        IdentitySchema::strings(&[("instance_id", "The EC2 instance id (i-...).")])
     }
 
     fn schema(&self) -> Schema {

@@ -13,6 +13,7 @@ mod rule;
 mod schema;
 mod vpc_check;
 
+use crate::framework::IdentitySchema;
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -85,6 +86,13 @@ async fn wait_for_db(ctx: &Ctx, planned: &Value, identifier: &str) -> Result<DbI
 impl Resource<Ctx> for RdsLinkResource {
     fn type_name(&self) -> &'static str {
         "awsecs_rds_link"
+    }
+
+    fn identity(&self) -> IdentitySchema {
+        IdentitySchema::strings(&[
+            ("db_instance_identifier", "The database identifier."),
+            ("source_security_group_id", "The container instances' security group id."),
+        ])
     }
 
     fn schema(&self) -> Schema {

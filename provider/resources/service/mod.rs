@@ -13,6 +13,7 @@ mod flatten;
 mod progress;
 mod schema;
 
+use crate::framework::IdentitySchema;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -165,6 +166,20 @@ fn client_token() -> String {
 impl Resource<Ctx> for ServiceResource {
     fn type_name(&self) -> &'static str {
         "awsecs_service"
+    }
+
+    /// Noted for the cluster's destroy plan (see `awsecs_cluster`).
+    async fn plan_destroy(&self, ctx: Option<&Ctx>, prior: &Value, _diags: &mut Diagnostics) {
+        if let (Some(ctx), Some(arn)) = (ctx, prior.get("arn").as_str()) {
+            ctx.planned_destroy(arn);
+        }
+    }
+
+    fn identity(&self) -> IdentitySchema {
+        IdentitySchema::strings(&[
+            ("cluster", "The cluster, by name or ARN, as the configuration writes it."),
+            ("name", "The service name."),
+        ])
     }
 
     fn schema(&self) -> Schema {

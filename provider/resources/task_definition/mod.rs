@@ -14,6 +14,7 @@ mod flatten;
 mod schema;
 mod validate;
 
+use crate::framework::IdentitySchema;
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{Tag, TaskDefinition, TaskDefinitionStatus};
 
@@ -98,6 +99,10 @@ async fn register_once(
 impl Resource<Ctx> for TaskDefinitionResource {
     fn type_name(&self) -> &'static str {
         "awsecs_task_definition"
+    }
+
+    fn identity(&self) -> IdentitySchema {
+        IdentitySchema::strings(&[("arn", "The task definition revision ARN.")])
     }
 
     fn schema(&self) -> Schema {
