@@ -13,8 +13,10 @@
 mod cluster;
 mod container_instance;
 mod faults;
+mod generate_config;
 mod harness;
 mod install;
+mod migrate;
 mod plan_destroy;
 mod plugin_tls;
 mod provider_config;

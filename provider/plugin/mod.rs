@@ -23,7 +23,7 @@ use tokio_stream::StreamExt;
 use tonic::transport::server::{Connected, Router};
 use tonic::{Request, Response, Status};
 
-use crate::framework::ProviderCore;
+use crate::framework::{ProviderConfig, ProviderCore};
 use crate::protocol::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
 use crate::protocol::proto::plugin::Empty;
 use crate::protocol::proto::tfplugin5::provider_server::ProviderServer as ProviderServerV5;
@@ -49,6 +49,22 @@ pub fn main() -> i32 {
         eprintln!("{NOT_BY_HAND}");
         return 1;
     }
+    run_plugin(|| {
+        ProviderCore::new(
+            crate::resources::provider_block::AwsEcsProvider,
+            crate::resources::all_resources(),
+            crate::resources::all_data_sources(),
+        )
+    })
+}
+
+/// The plugin process around any provider built on the framework (the acceptance tests' schema-only
+/// hashicorp/aws double uses it too): handshake, runtime, gRPC server, shutdown.
+pub fn run_plugin<P: ProviderConfig>(core: impl FnOnce() -> ProviderCore<P>) -> i32 {
+    if std::env::var(MAGIC_COOKIE_KEY).ok().as_deref() != Some(MAGIC_COOKIE_VALUE) {
+        eprintln!("This binary is a Terraform plugin; Terraform starts it.");
+        return 1;
+    }
     crate::log::init();
     let version = match choose_version(
         std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref(),
@@ -68,7 +84,7 @@ pub fn main() -> i32 {
             return 1;
         }
     };
-    let result = runtime.block_on(serve(version, std::env::var("PLUGIN_CLIENT_CERT").ok()));
+    let result = runtime.block_on(serve(version, std::env::var("PLUGIN_CLIENT_CERT").ok(), core()));
     // Requests still in flight after Shutdown are abandoned, not awaited.
     runtime.shutdown_timeout(Duration::from_millis(100));
     match result {
@@ -145,13 +161,9 @@ fn ignore_interrupts() {
     }
 }
 
-async fn serve(version: u32, client_cert: Option<String>) -> Result<(), String> {
+async fn serve<P: ProviderConfig>(version: u32, client_cert: Option<String>, core: ProviderCore<P>) -> Result<(), String> {
     ignore_interrupts();
-    let core = Arc::new(ProviderCore::new(
-        crate::resources::provider_block::AwsEcsProvider,
-        crate::resources::all_resources(),
-        crate::resources::all_data_sources(),
-    ));
+    let core = Arc::new(core);
     let v6 = Arc::new(V6::new(core));
     let (shutdown, shutdown_rx) = watch::channel(false);
     let router: Router = tonic::transport::Server::builder()

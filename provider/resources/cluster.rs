@@ -1,7 +1,8 @@
 //! `awsecs_cluster`: an ECS cluster, the logical group the container instances join and the
 //! services and tasks run in.
 
-use crate::framework::IdentitySchema;
+use crate::framework::{IdentitySchema, MoveSource};
+use crate::resources::migrate;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
@@ -212,6 +213,32 @@ impl Resource<Ctx> for ClusterResource {
             }
             Err(d) => diags.extend(d),
         }
+    }
+
+    /// `moved { from = aws_ecs_cluster.x  to = awsecs_cluster.x }`.
+    fn move_state(&self, from: &MoveSource<'_>) -> Result<Value, Diagnostics> {
+        let mut src = migrate::source(from, "aws_ecs_cluster", 0, "awsecs_cluster")?;
+        let mut insights = Value::Null;
+        let settings = src.get("setting").as_array().cloned().unwrap_or_default();
+        for (i, s) in settings.iter().enumerate() {
+            match (s.get("name").and_then(|n| n.as_str()), s.get("value").and_then(|v| v.as_str())) {
+                (Some("containerInsights"), Some("enabled")) => insights = Value::Bool(true),
+                (Some("containerInsights"), Some("disabled")) => insights = Value::Bool(false),
+                _ => src.no_equivalent_at(format!("setting[{i}]"), s),
+            }
+        }
+        src.no_equivalent("configuration", |_| false);
+        src.no_equivalent("service_connect_defaults", |_| false);
+        let arn = migrate::string(src.get("arn"));
+        let state = Value::object([
+            ("id", arn.clone()),
+            ("arn", arn),
+            ("name", migrate::string(src.get("name"))),
+            ("container_insights", insights),
+            ("tags", migrate::string_map(src.get("tags"))),
+            ("tags_all", migrate::string_map(src.get("tags_all"))),
+        ]);
+        src.finish(state)
     }
 
     async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, Failed> {

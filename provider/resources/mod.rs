@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod container_instance;
 pub mod context;
 pub mod ecs_optimized_ami;
+pub mod migrate;
 pub mod names;
 pub mod network_configuration;
 pub mod provider_block;

@@ -531,4 +531,3 @@ mod tests {
         assert!(c.environment().is_empty());
     }
 }
-

@@ -10,10 +10,11 @@
 
 mod capacity;
 mod flatten;
+mod migrate;
 mod progress;
 mod schema;
 
-use crate::framework::IdentitySchema;
+use crate::framework::{IdentitySchema, MoveSource};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -173,6 +174,11 @@ impl Resource<Ctx> for ServiceResource {
         if let (Some(ctx), Some(arn)) = (ctx, prior.get("arn").as_str()) {
             ctx.planned_destroy(arn);
         }
+    }
+
+    /// `moved { from = aws_ecs_service.x  to = awsecs_service.x }`.
+    fn move_state(&self, from: &MoveSource<'_>) -> Result<Value, Diagnostics> {
+        migrate::move_state(from)
     }
 
     fn identity(&self) -> IdentitySchema {

@@ -11,10 +11,11 @@
 
 mod expand;
 mod flatten;
+mod migrate;
 mod schema;
 mod validate;
 
-use crate::framework::IdentitySchema;
+use crate::framework::{IdentitySchema, MoveSource};
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{Tag, TaskDefinition, TaskDefinitionStatus};
 
@@ -99,6 +100,11 @@ async fn register_once(
 impl Resource<Ctx> for TaskDefinitionResource {
     fn type_name(&self) -> &'static str {
         "awsecs_task_definition"
+    }
+
+    /// `moved { from = aws_ecs_task_definition.x  to = awsecs_task_definition.x }`.
+    fn move_state(&self, from: &MoveSource<'_>) -> Result<Value, Diagnostics> {
+        migrate::move_state(from)
     }
 
     fn identity(&self) -> IdentitySchema {
