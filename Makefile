@@ -13,6 +13,8 @@ test: tools
 	.tools/venv/bin/python acceptance-tests/standins/selftest_faults.py
 	.tools/venv/bin/python acceptance-tests/standins/selftest_idempotency.py
 	cargo test --locked
+	# The compatibility matrix's second leg: the acceptance suite again on the newest Terraform here.
+	bash scripts/compat.sh
 	# The README's first command is a test too: the whole walkthrough applied, planned clean, destroyed.
 	bash scripts/demo.sh
 

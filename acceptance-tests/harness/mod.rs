@@ -33,10 +33,35 @@ pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `.tools/terraform` (installed on first use).
+/// The Terraform every workspace runs unless a test picks one: `.tools/terraform` (1.0.3, installed
+/// on first use), or, with `AWSECS_ACC_TERRAFORM=newer` (the second leg of the compatibility matrix,
+/// `scripts/compat.sh`), the newer one [`newer_terraform`] finds.
 pub fn terraform_bin() -> PathBuf {
+    if std::env::var("AWSECS_ACC_TERRAFORM").as_deref() == Ok("newer") {
+        return newer_terraform().expect("AWSECS_ACC_TERRAFORM=newer, but no Terraform newer than 1.0.3 was found");
+    }
+    oldest_terraform()
+}
+
+/// `.tools/terraform`, v1.0.3: the oldest Terraform supported, whatever the matrix leg.
+pub fn oldest_terraform() -> PathBuf {
     ensure_tools();
     terraform_path()
+}
+
+/// Whether this run is the matrix leg on the newer Terraform: tests that already run on the newer
+/// Terraform whatever the leg skip themselves in it (with a line saying so).
+pub fn newer_leg() -> bool {
+    std::env::var("AWSECS_ACC_TERRAFORM").as_deref() == Ok("newer")
+}
+
+/// For a test that picks its Terraform itself (1.0.3, or the newer one): true, with a printed line,
+/// in the newer leg, where it would only run again as it did in the first.
+pub fn skip_in_newer_leg(test: &str) -> bool {
+    if newer_leg() {
+        eprintln!("{test}: skipped in the newer-Terraform leg (it chooses its Terraform itself and ran in the first leg)");
+    }
+    newer_leg()
 }
 
 /// A Terraform newer than the suite's 1.0.3, for features 1.0.3 lacks (`terraform_data`, ...):

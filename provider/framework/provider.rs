@@ -262,11 +262,11 @@ impl<P: ProviderConfig> ProviderCore<P> {
     }
 
     pub async fn import(&self, r: &ResourceEntry<P::Ctx>, target: ImportTarget<'_>) -> Result<Value, Diagnostics> {
-        let ctx = self.ctx()?;
         let id = match target {
             ImportTarget::Id(id) => id.to_string(),
             ImportTarget::Identity(identity) => self.identity_schema(r)?.import_id(r.imp.type_name(), identity)?,
         };
+        let ctx = self.ctx()?;
         r.imp.import(&ctx, &id).await.map(|v| without_unknowns(&v))
     }
 

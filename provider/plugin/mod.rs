@@ -5,6 +5,8 @@
 //! process with `GRPCController.Shutdown`. Nothing but that line ever goes to stdout; stdin is never
 //! read (it belongs to Terraform's prompts).
 
+#[cfg(test)]
+mod rpc_tests;
 pub mod tls;
 
 use std::collections::BTreeSet;

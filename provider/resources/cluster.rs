@@ -95,6 +95,8 @@ struct Blocker {
     label: String,
     /// For a task: the service that started it (`service:NAME` is its group).
     service_arn: Option<String>,
+    /// For a task: the container instance it runs on (the task ends with it).
+    host: Option<String>,
 }
 
 impl ClusterResource {
@@ -108,8 +110,10 @@ impl ClusterResource {
         let running = TaskFilter { desired_status: Some(DesiredStatus::Running), ..TaskFilter::default() };
         let tasks = aws.list_task_arns(arn, running).await.map_err(|e| fail("tasks", e))?;
 
-        let mut out: Vec<Blocker> =
-            instances.iter().map(|ci| Blocker { arn: ci.clone(), label: format!("container instance {ci}"), service_arn: None }).collect();
+        let mut out: Vec<Blocker> = instances
+            .iter()
+            .map(|ci| Blocker { arn: ci.clone(), label: format!("container instance {ci}"), service_arn: None, host: None })
+            .collect();
         // ListServices may still list services that were just deleted (INACTIVE): ask for their status.
         let described = aws.describe_services(arn, &services).await.map_err(|e| fail("services", e))?;
         for s in &described {
@@ -118,6 +122,7 @@ impl ClusterResource {
                     arn: s.service_arn().unwrap_or_default().to_string(),
                     label: format!("service {} ({})", s.service_name().unwrap_or("?"), s.status().unwrap_or("?")),
                     service_arn: None,
+                    host: None,
                 });
             }
         }
@@ -128,7 +133,12 @@ impl ClusterResource {
         if !tasks.is_empty() {
             for t in aws.describe_tasks(arn, &tasks).await.map_err(|e| fail("tasks", e))? {
                 let task_arn = t.task_arn().unwrap_or_default().to_string();
-                out.push(Blocker { label: format!("task {task_arn}"), service_arn: service_of_group(t.group()), arn: task_arn });
+                out.push(Blocker {
+                    label: format!("task {task_arn}"),
+                    service_arn: service_of_group(t.group()),
+                    host: t.container_instance_arn().map(str::to_string),
+                    arn: task_arn,
+                });
             }
         }
         Ok(out)
@@ -188,7 +198,8 @@ impl Resource<Ctx> for ClusterResource {
     /// `terraform plan -destroy` (and a cluster left out of the configuration) shows what AWS would
     /// refuse, before anything is destroyed: whatever runs in the cluster that this run does not
     /// destroy first (services, container instances and tasks of this provider planned for destroy
-    /// in the same run are not counted, nor tasks their services started).
+    /// in the same run are not counted, nor tasks their services started, nor tasks running on
+    /// container instances the run destroys: those end with their host).
     async fn plan_destroy(&self, ctx: Option<&Ctx>, prior: &Value, diags: &mut Diagnostics) {
         let Some(ctx) = ctx else { return };
         let arn = prior.get("arn").as_str().unwrap_or_default().to_string();
@@ -198,14 +209,16 @@ impl Resource<Ctx> for ClusterResource {
             Ok(None) => return,
             Err(d) => return diags.extend(d),
         }
-        // Terraform plans the destroys of what refers to the cluster before the cluster's; a short
-        // grace lets concurrent plans of those land.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        // Terraform orders destroy plans as it orders destroys: what refers to the cluster first
+        // (acceptance-tests/plan_destroy.rs plans it repeatedly), so those are noted by now.
         match self.blockers(ctx, &arn).await {
             Ok(all) => {
                 let left: Vec<Blocker> = all
                     .into_iter()
-                    .filter(|b| !ctx.destroy_is_planned(&b.arn) && !b.service_arn.as_deref().is_some_and(|s| ctx.destroy_is_planned(s)))
+                    .filter(|b| {
+                        let planned = |arn: &Option<String>| arn.as_deref().is_some_and(|a| ctx.destroy_is_planned(a));
+                        !ctx.destroy_is_planned(&b.arn) && !planned(&b.service_arn) && !planned(&b.host)
+                    })
                     .collect();
                 if !left.is_empty() {
                     diags.extend(blocked(&name, &left, "Not destroyed by this run, and still there"));
