@@ -10,6 +10,7 @@
 //! `scripts/install-tools.sh`). A failing test keeps its temp dir (main.tf, moto.log, plan files)
 //! and prints its path.
 
+mod capacity_provider;
 mod cluster;
 mod container_instance;
 mod faults;

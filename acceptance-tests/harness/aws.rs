@@ -35,6 +35,7 @@ pub struct Aws {
     pub ecs: aws_sdk_ecs::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub rds: aws_sdk_rds::Client,
+    pub autoscaling: aws_sdk_autoscaling::Client,
     // Last: dropped after the clients.
     rt: tokio::runtime::Runtime,
 }
@@ -43,7 +44,13 @@ impl Aws {
     pub fn new(endpoint: &str) -> Aws {
         let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
         let conf = rt.block_on(sdk_config(endpoint));
-        Aws { ecs: aws_sdk_ecs::Client::new(&conf), ec2: aws_sdk_ec2::Client::new(&conf), rds: aws_sdk_rds::Client::new(&conf), rt }
+        Aws {
+            ecs: aws_sdk_ecs::Client::new(&conf),
+            ec2: aws_sdk_ec2::Client::new(&conf),
+            rds: aws_sdk_rds::Client::new(&conf),
+            autoscaling: aws_sdk_autoscaling::Client::new(&conf),
+            rt,
+        }
     }
 
     /// Runs one future (typically an SDK call) to completion.

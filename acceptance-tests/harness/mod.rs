@@ -191,6 +191,7 @@ provider "awsecs" {{
     rds = "{endpoint}"
     ssm = "{endpoint}"
     sts = "{endpoint}"
+    autoscaling = "{endpoint}"
   }}
 }}
 "#

@@ -47,6 +47,7 @@ pub struct Endpoints {
     pub rds: Option<String>,
     pub ssm: Option<String>,
     pub sts: Option<String>,
+    pub autoscaling: Option<String>,
 }
 
 pub struct Aws {
@@ -59,6 +60,8 @@ pub struct Aws {
     pub sts: aws_sdk_sts::Client,
     /// Systems Manager: only the public parameters that name AWS's recommended images.
     pub ssm: aws_sdk_ssm::Client,
+    /// EC2 Auto Scaling: the groups behind capacity providers.
+    pub autoscaling: aws_sdk_autoscaling::Client,
     pub region: String,
     /// Concurrent cluster reads, answered by one DescribeClusters of up to 100.
     pub clusters: batch::Batcher<aws_sdk_ecs::types::Cluster>,
@@ -186,6 +189,7 @@ impl Aws {
             rds: client!(aws_sdk_rds, &ep.rds),
             ssm: client!(aws_sdk_ssm, &ep.ssm),
             sts: client!(aws_sdk_sts, &ep.sts),
+            autoscaling: client!(aws_sdk_autoscaling, &ep.autoscaling),
             credentials: conf.credentials_provider(),
             region,
             clusters: batch::Batcher::new(100, BATCH_WINDOW),

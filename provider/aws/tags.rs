@@ -29,6 +29,23 @@ pub fn from_ec2(tags: &[aws_sdk_ec2::types::Tag]) -> BTreeMap<String, String> {
 pub enum Tagged<'a> {
     Ecs(&'a str),
     Ec2(&'a str),
+    /// An Auto Scaling group, by name; its tags are passed on to the instances it launches.
+    AutoScalingGroup(&'a str),
+}
+
+/// Tags of an Auto Scaling group, passed on to the instances it launches.
+pub fn to_autoscaling(group: &str, tags: &BTreeMap<String, String>) -> Vec<aws_sdk_autoscaling::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_autoscaling::types::Tag::builder()
+                .resource_id(group)
+                .resource_type("auto-scaling-group")
+                .key(k)
+                .value(v)
+                .propagate_at_launch(true)
+                .build()
+        })
+        .collect()
 }
 
 impl Aws {
@@ -47,6 +64,25 @@ impl Aws {
                 }
                 if !add.is_empty() {
                     self.ecs.tag_resource().resource_arn(arn).set_tags(to_ecs(add)).send().await.map_err(|e| AwsError::from_sdk(&e))?;
+                }
+            }
+            Tagged::AutoScalingGroup(name) => {
+                if !remove.is_empty() {
+                    let keys: Vec<_> = remove
+                        .iter()
+                        .map(|k| {
+                            aws_sdk_autoscaling::types::Tag::builder().resource_id(name).resource_type("auto-scaling-group").key(k).build()
+                        })
+                        .collect();
+                    self.autoscaling.delete_tags().set_tags(Some(keys)).send().await.map_err(|e| AwsError::from_sdk(&e))?;
+                }
+                if !add.is_empty() {
+                    self.autoscaling
+                        .create_or_update_tags()
+                        .set_tags(Some(to_autoscaling(name, add)))
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk(&e))?;
                 }
             }
             Tagged::Ec2(id) => {

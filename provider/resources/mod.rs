@@ -3,6 +3,7 @@
 //!
 //! This is where the framework (Terraform's side) meets `aws` (the clients and finders).
 
+pub mod capacity_provider;
 pub mod cluster;
 pub mod container_instance;
 pub mod context;
@@ -37,6 +38,7 @@ pub fn aws_failure(summary: impl Into<String>, e: &AwsError) -> Diagnostics {
 
 pub fn all_resources() -> Vec<Box<dyn Resource<Ctx>>> {
     vec![
+        Box::new(capacity_provider::CapacityProviderResource),
         Box::new(cluster::ClusterResource),
         Box::new(container_instance::ContainerInstanceResource),
         Box::new(task_definition::TaskDefinitionResource),

@@ -110,7 +110,8 @@ pub fn schema() -> Schema {
                         .attr(endpoint("ec2", "EC2"))
                         .attr(endpoint("rds", "RDS"))
                         .attr(endpoint("ssm", "SSM (Systems Manager)"))
-                        .attr(endpoint("sts", "STS (the credentials check)")),
+                        .attr(endpoint("sts", "STS (the credentials check)"))
+                        .attr(endpoint("autoscaling", "EC2 Auto Scaling (capacity providers)")),
                 )
                 .max_items(1),
             )
@@ -164,6 +165,7 @@ pub fn parse(config: &Value) -> Parsed {
             rds: s(ep.get("rds")),
             ssm: s(ep.get("ssm")),
             sts: s(ep.get("sts")),
+            autoscaling: s(ep.get("autoscaling")),
         },
         max_retries: config.get("max_retries").as_i64().and_then(|n| u32::try_from(n).ok()),
     };

@@ -7,6 +7,7 @@
 //!
 //! [`Aws`]: super::Aws
 
+pub mod autoscaling;
 pub mod ec2;
 pub mod ecs;
 pub mod rds;

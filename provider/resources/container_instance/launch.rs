@@ -20,7 +20,7 @@ use crate::tf::{AttrPath, Diagnostics};
 /// The architecture of an instance type's processor, as the image parameters name it: `arm64` for
 /// AWS Graviton (`a1`, and the families with a `g` among the letters after the generation number:
 /// `t4g`, `m6g`, `m7gd`, `c7gn`, `im4gn`, `is4gen`, `g5g`, `hpc7g`), `x86_64` for the rest.
-pub(super) fn architecture(instance_type: &str) -> &'static str {
+pub(crate) fn architecture(instance_type: &str) -> &'static str {
     let family = instance_type.split('.').next().unwrap_or_default();
     // "m7gd" -> "gd", "g5g" -> "g", "u7i-12tb" -> "i", "g4dn" -> "dn".
     let attributes = family.trim_start_matches(|c: char| c.is_ascii_lowercase()).trim_start_matches(|c: char| c.is_ascii_digit());
@@ -77,7 +77,7 @@ pub(super) fn root_volume_mapping(cfg: &Config, image: &Image) -> Option<BlockDe
 }
 
 /// The cluster's name, after checking that it exists and is ACTIVE.
-pub(super) async fn active_cluster(ctx: &Ctx, cluster: &str) -> Result<String, Diagnostics> {
+pub(crate) async fn active_cluster(ctx: &Ctx, cluster: &str) -> Result<String, Diagnostics> {
     let found = ctx.aws.find_cluster(cluster).await.map_err(read_failed(format!("ECS cluster {cluster:?}")))?;
     match found.as_ref().filter(|c| c.status() == Some("ACTIVE")).and_then(|c| c.cluster_name()) {
         Some(name) => Ok(name.to_string()),

@@ -14,14 +14,14 @@ use crate::aws::errors::describe;
 use crate::resources::Ctx;
 use crate::tf::{Diagnostics, Value};
 
-pub(super) const BLOCK: &str = "metadata_options";
-pub(super) const HTTP_TOKENS: &[&str] = &["required", "optional"];
-pub(super) const HTTP_ENDPOINT: &[&str] = &["enabled", "disabled"];
+pub(crate) const BLOCK: &str = "metadata_options";
+pub(crate) const HTTP_TOKENS: &[&str] = &["required", "optional"];
+pub(crate) const HTTP_ENDPOINT: &[&str] = &["enabled", "disabled"];
 /// Two hops: containers in `bridge` network mode, one hop behind the instance, still reach IMDSv2.
-pub(super) const DEFAULT_HOP_LIMIT: i32 = 2;
+pub(crate) const DEFAULT_HOP_LIMIT: i32 = 2;
 
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct MetadataOptions {
+pub(crate) struct MetadataOptions {
     pub http_tokens: HttpTokensState,
     pub hop_limit: i32,
     pub http_endpoint: InstanceMetadataEndpointState,
@@ -41,7 +41,7 @@ impl Default for MetadataOptions {
 impl MetadataOptions {
     /// The settings of a written block (a setting left out takes its default); None when the block
     /// is left out.
-    pub(super) fn from_block(block: &Value) -> Option<MetadataOptions> {
+    pub(crate) fn from_block(block: &Value) -> Option<MetadataOptions> {
         if !matches!(block, Value::Object(_)) {
             return None;
         }

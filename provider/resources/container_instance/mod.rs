@@ -13,11 +13,11 @@
 
 mod flatten;
 mod import;
-mod launch;
-mod metadata;
-mod registration;
-mod schema;
-mod user_data;
+pub(crate) mod launch;
+pub(crate) mod metadata;
+pub(crate) mod registration;
+pub(crate) mod schema;
+pub(crate) mod user_data;
 mod validate;
 
 use crate::framework::IdentitySchema;

@@ -90,7 +90,7 @@ async fn service_tasks_on(ctx: &Ctx, cluster: &str, arn: &str) -> Result<Vec<Str
 
 /// Sets the container instance DRAINING, waits until no service task is left on it, then
 /// deregisters it.
-pub(super) async fn drain_and_deregister(ctx: &Ctx, cluster: &str, arn: &str, timeout: Duration) -> Result<(), Diagnostics> {
+pub(crate) async fn drain_and_deregister(ctx: &Ctx, cluster: &str, arn: &str, timeout: Duration) -> Result<(), Diagnostics> {
     set_status(ctx, cluster, arn, ContainerInstanceStatus::Draining).await?;
     Wait::new(ctx, format!("container instance {arn} to finish draining (no service tasks left on it)"), timeout)
         .until(|| async {

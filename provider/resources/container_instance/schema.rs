@@ -100,7 +100,7 @@ pub(super) fn schema() -> Schema {
     )
 }
 
-fn metadata_options_block() -> NestedBlock {
+pub(crate) fn metadata_options_block() -> NestedBlock {
     NestedBlock::single(
         METADATA_BLOCK,
         Block::new("The instance metadata service (IMDS). Left out: a new instance gets `http_tokens = \"required\"` (IMDSv2 only), `http_put_response_hop_limit = 2` and `http_endpoint = \"enabled\"`, and an existing instance is left as it is (one created by an earlier version of this provider plans no change). Written: every setting is managed and changes in place, settings left out of the block take those defaults, and EC2's values are read back; removing the block leaves the instance's settings as they are. Import leaves the block out.")
@@ -135,7 +135,7 @@ pub(super) fn same_kms_key(a: &str, b: &str) -> bool {
 }
 
 /// A key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`) or a key id; not an alias, which EC2 never reports.
-fn check_kms_key(s: &str) -> Result<(), String> {
+pub(crate) fn check_kms_key(s: &str) -> Result<(), String> {
     if s.starts_with("alias/") || s.contains(":alias/") {
         return Err(format!(
             "{s:?} is an alias. EC2 reports the key itself, never the alias, so the plan could not match what EC2 says: give the key's ARN or id (`aws kms describe-key --key-id {s}` shows both)."
@@ -153,7 +153,7 @@ fn check_kms_key(s: &str) -> Result<(), String> {
 }
 
 /// `family.size`: letters and digits with a dot, such as `t3.micro`, `m5.xlarge` or `u-6tb1.metal`.
-fn check_instance_type(s: &str) -> Result<(), String> {
+pub(crate) fn check_instance_type(s: &str) -> Result<(), String> {
     let ok = s.split_once('.').is_some_and(|(family, size)| {
         !family.is_empty()
             && !size.is_empty()
@@ -168,7 +168,7 @@ fn check_instance_type(s: &str) -> Result<(), String> {
     }
 }
 
-fn check_cluster(s: &str) -> Result<(), String> {
+pub(crate) fn check_cluster(s: &str) -> Result<(), String> {
     if s.starts_with("arn:") {
         let ok = s.split(':').nth(2) == Some("ecs") && s.contains(":cluster/") && !cluster_name(s).is_empty();
         if ok {
@@ -181,7 +181,7 @@ fn check_cluster(s: &str) -> Result<(), String> {
     ecs_name(255)(&Value::string(s))
 }
 
-fn check_user_data_extra(s: &str) -> Result<(), String> {
+pub(crate) fn check_user_data_extra(s: &str) -> Result<(), String> {
     match s.lines().find(|l| l.contains("ECS_CLUSTER")) {
         Some(line) => Err(format!(
             "The line {:?} sets ECS_CLUSTER, which this resource writes itself from `cluster`. Remove it and set `cluster` instead.",

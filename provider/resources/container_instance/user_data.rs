@@ -5,7 +5,7 @@
 const ECS_CONFIG: &str = "/etc/ecs/ecs.config";
 
 /// The user data: join the cluster, then whatever the user adds.
-pub(super) fn user_data(cluster: &str, extra: Option<&str>) -> String {
+pub(crate) fn user_data(cluster: &str, extra: Option<&str>) -> String {
     let mut s = format!("#!/bin/bash\necho ECS_CLUSTER={cluster} >> {ECS_CONFIG}\n");
     if let Some(e) = extra.filter(|e| !e.is_empty()) {
         // Always one newline more, which import strips again: the text round-trips exactly.
@@ -16,7 +16,7 @@ pub(super) fn user_data(cluster: &str, extra: Option<&str>) -> String {
 }
 
 /// (cluster, user_data_extra) from the user data this resource wrote; for import.
-pub(super) fn parse_user_data(text: &str) -> (Option<String>, Option<String>) {
+pub(crate) fn parse_user_data(text: &str) -> (Option<String>, Option<String>) {
     let cluster = text.lines().find_map(|l| {
         let at = l.find("ECS_CLUSTER=")?;
         let rest = &l[at + "ECS_CLUSTER=".len()..];
