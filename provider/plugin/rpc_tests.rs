@@ -21,8 +21,15 @@ fn v6() -> Arc<V6<AwsEcsProvider>> {
     Arc::new(V6::new(Arc::new(ProviderCore::new(AwsEcsProvider, crate::resources::all_resources(), crate::resources::all_data_sources()))))
 }
 
-const RESOURCES: [&str; 6] =
-    ["awsecs_cluster", "awsecs_container_instance", "awsecs_rds_link", "awsecs_service", "awsecs_task", "awsecs_task_definition"];
+const RESOURCES: [&str; 7] = [
+    "awsecs_capacity_provider",
+    "awsecs_cluster",
+    "awsecs_container_instance",
+    "awsecs_rds_link",
+    "awsecs_service",
+    "awsecs_task",
+    "awsecs_task_definition",
+];
 
 #[tokio::test]
 async fn metadata_and_schema_declare_the_capabilities() {
@@ -41,10 +48,10 @@ async fn metadata_and_schema_declare_the_capabilities() {
 
     let v5 = V5::new(v6);
     let schema5 = v5.get_schema(Request::new(pb5::get_provider_schema::Request {})).await.unwrap().into_inner();
-    assert_eq!(schema5.resource_schemas.len(), 6, "every schema survives the v5 translation");
+    assert_eq!(schema5.resource_schemas.len(), RESOURCES.len(), "every schema survives the v5 translation");
     assert!(schema5.server_capabilities.unwrap().move_resource_state);
     let meta5 = v5.get_metadata(Request::new(pb5::get_metadata::Request {})).await.unwrap().into_inner();
-    assert_eq!(meta5.resources.len(), 6);
+    assert_eq!(meta5.resources.len(), RESOURCES.len());
 }
 
 /// Every resource has an identity, each identity attribute is a state attribute of the same type.

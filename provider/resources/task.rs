@@ -38,6 +38,7 @@ struct Config {
     started_by: Option<String>,
     overrides: Vec<Override>,
     launch_type: Option<String>,
+    capacity_providers: Vec<(String, i32, i32)>,
     network: Option<NetworkConfiguration>,
     wait_for: String,
 }
@@ -61,6 +62,7 @@ impl Config {
                 })
                 .collect(),
             launch_type: v.get("launch_type").as_str().map(str::to_string),
+            capacity_providers: super::service::capacity_providers(v),
             network: network_configuration::expand(v),
             wait_for: v.get("wait_for").as_str().unwrap_or("running").to_string(),
         }
@@ -255,6 +257,7 @@ impl Resource<Ctx> for TaskResource {
                 .attr(Attribute::computed("last_status", Type::String).describe("`STOPPED` once every task stopped; otherwise the state of the first unfinished task (e.g. `RUNNING`)."))
                 .attr(Attribute::computed("exit_codes", Type::map(Type::Number)).describe("Exit code by container name, once stopped (with several tasks, a non-zero code wins)."))
                 .attr(Attribute::computed("stopped_reason", Type::String).describe("Why the (first) task stopped, as ECS says."))
+                .block(NestedBlock::list("capacity_provider_strategy", super::service::schema::capacity_provider_strategy_block()).max_items(6).force_new())
                 .block(NestedBlock::list("container_override", override_block).force_new())
                 .block(network_configuration::block(true))
                 .block(timeouts_block(&["create", "delete"])),
@@ -262,6 +265,7 @@ impl Resource<Ctx> for TaskResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        super::service::schema::validate_capacity_provider_strategy(config, diags);
         network_configuration::validate(config, "EC2", diags);
     }
 
@@ -284,6 +288,9 @@ impl Resource<Ctx> for TaskResource {
             .set_started_by(cfg.started_by.clone())
             .set_overrides(cfg.task_override())
             .set_launch_type(cfg.launch_type.as_deref().map(LaunchType::from))
+            .set_capacity_provider_strategy(
+                (!cfg.capacity_providers.is_empty()).then(|| super::service::strategy_items(&cfg.capacity_providers)),
+            )
             .set_network_configuration(cfg.network.clone())
             .send()
             .await
@@ -469,6 +476,7 @@ impl Resource<Ctx> for TaskResource {
             ("wait_for", "running".into()),
             ("task_arns", arns_value(&arns)),
             ("container_override", Value::List(overrides)),
+            ("capacity_provider_strategy", Value::List(vec![])),
         ]);
         Ok(with_tasks(&base, &tasks))
     }

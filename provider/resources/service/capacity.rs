@@ -94,7 +94,8 @@ pub(super) async fn capacity_warning(ctx: &Ctx, cluster: &str, td_ref: &str, dia
 /// nothing on create or replace, for desired 0, when a value it needs is unknown, or when AWS
 /// cannot be read (logged at debug: the plan never fails on it).
 pub(super) async fn deployment_warning(ctx: &Ctx, req: &PlanRequest<'_>, planned: &Value, diags: &mut Diagnostics) {
-    if req.create || req.replace || planned.get("launch_type").as_str() != Some("EC2") {
+    let providers: Vec<String> = super::capacity_providers(planned).into_iter().map(|(name, _, _)| name).collect();
+    if req.create || req.replace || (providers.is_empty() && planned.get("launch_type").as_str() != Some("EC2")) {
         return;
     }
     let (Some(cluster), Some(td_ref)) = (planned.get("cluster").as_str(), planned.get("task_definition").as_str()) else { return };
@@ -110,7 +111,7 @@ pub(super) async fn deployment_warning(ctx: &Ctx, req: &PlanRequest<'_>, planned
     }
     // The old deployment runs what the prior state asked for.
     let running = req.prior.get("desired_count").as_i64().unwrap_or(desired);
-    match deployment_room(ctx, cluster, td_ref).await {
+    match deployment_room(ctx, cluster, td_ref, &providers).await {
         Ok(Some((need, rooms))) => {
             if let Err(stuck) = first_step(desired, running, min, max, &rooms, &need) {
                 let (summary, detail) = stuck.message(td_ref);
@@ -141,11 +142,37 @@ fn starts_deployment(prior: &Value, planned: &Value) -> bool {
 
 /// What one task of `td_ref` needs, and what each ACTIVE container instance of `cluster` has left;
 /// None when the task definition is not found.
-async fn deployment_room(ctx: &Ctx, cluster: &str, td_ref: &str) -> Result<Option<(TaskNeed, Vec<InstanceRoom>)>, String> {
+/// With capacity providers (`providers` not empty): only their instances, plus one fresh room per
+/// instance each provider's group may still add up to its `max_size` (managed scaling adds them
+/// when tasks cannot be placed).
+async fn deployment_room(
+    ctx: &Ctx,
+    cluster: &str,
+    td_ref: &str,
+    providers: &[String],
+) -> Result<Option<(TaskNeed, Vec<InstanceRoom>)>, String> {
     let Some((td, _)) = ctx.aws.find_task_definition(td_ref).await.map_err(|e| e.to_string())? else { return Ok(None) };
     let active = ctx.aws.list_container_instance_arns(cluster, Some(ContainerInstanceStatus::Active)).await.map_err(|e| e.to_string())?;
-    let described = ctx.aws.describe_container_instances(cluster, &active).await.map_err(|e| e.to_string())?;
-    Ok(Some((TaskNeed::of(&td), described.iter().map(InstanceRoom::of).collect())))
+    let mut described = ctx.aws.describe_container_instances(cluster, &active).await.map_err(|e| e.to_string())?;
+    if providers.is_empty() {
+        return Ok(Some((TaskNeed::of(&td), described.iter().map(InstanceRoom::of).collect())));
+    }
+    described.retain(|ci| ci.capacity_provider_name().is_some_and(|p| providers.iter().any(|x| x == p)));
+    let mut rooms: Vec<InstanceRoom> = described.iter().map(InstanceRoom::of).collect();
+    for name in providers {
+        let Some(cp) = ctx.aws.find_capacity_provider(name).await.map_err(|e| e.to_string())? else { continue };
+        let arn = cp.auto_scaling_group_provider().map(|a| a.auto_scaling_group_arn()).unwrap_or_default();
+        let Some((_, group_name)) = arn.rsplit_once("autoScalingGroupName/") else { continue };
+        let Some(group) = ctx.aws.find_auto_scaling_group(group_name).await.map_err(|e| e.to_string())? else { continue };
+        let (Some(like), Some(max)) = (described.iter().find(|ci| ci.capacity_provider_name() == Some(name.as_str())), group.max_size())
+        else {
+            // No instance yet to measure a new one by: nothing can be said.
+            return Ok(None);
+        };
+        let more = (max as usize).saturating_sub(group.instances().len());
+        rooms.extend((1..=more).map(|n| InstanceRoom::fresh(like, n)));
+    }
+    Ok(Some((TaskNeed::of(&td), rooms)))
 }
 
 /// What one task takes on a container instance: CPU units, MiB, and the fixed host ports it
@@ -216,6 +243,22 @@ impl InstanceRoom {
             registered_memory: integer(ci.registered_resources(), "MEMORY"),
             tcp: ports(remaining, "PORTS"),
             udp: ports(remaining, "PORTS_UDP"),
+        }
+    }
+
+    /// One more instance like `ci` that its Auto Scaling group may still launch (a capacity
+    /// provider below its `max_size`): everything it registers is free.
+    fn fresh(ci: &ContainerInstance, n: usize) -> InstanceRoom {
+        let registered = ci.registered_resources();
+        InstanceRoom {
+            label: format!("a new instance the capacity provider {} may launch ({n})", ci.capacity_provider_name().unwrap_or("?")),
+            connected: true,
+            cpu: integer(registered, "CPU"),
+            memory: integer(registered, "MEMORY"),
+            registered_cpu: integer(registered, "CPU"),
+            registered_memory: integer(registered, "MEMORY"),
+            tcp: ports(registered, "PORTS"),
+            udp: ports(registered, "PORTS_UDP"),
         }
     }
 }

@@ -68,11 +68,31 @@ pub(super) fn to_state(s: &Service, prior: &Value, default_tags: &BTreeMap<Strin
         ("desired_count", Value::int(s.desired_count() as i64)),
         (
             "launch_type",
-            Value::string(
-                s.launch_type()
-                    .map(|l| l.as_str().to_string())
-                    .or(prior.get("launch_type").as_str().map(str::to_string))
-                    .unwrap_or("EC2".into()),
+            if !s.capacity_provider_strategy().is_empty() {
+                Value::Null
+            } else {
+                Value::string(
+                    s.launch_type()
+                        .map(|l| l.as_str().to_string())
+                        .filter(|l| !l.is_empty())
+                        .or(prior.get("launch_type").as_str().map(str::to_string))
+                        .unwrap_or("EC2".into()),
+                )
+            },
+        ),
+        (
+            "capacity_provider_strategy",
+            Value::List(
+                s.capacity_provider_strategy()
+                    .iter()
+                    .map(|i| {
+                        Value::object([
+                            ("capacity_provider", Value::string(i.capacity_provider())),
+                            ("weight", Value::int(i.weight() as i64)),
+                            ("base", Value::int(i.base() as i64)),
+                        ])
+                    })
+                    .collect(),
             ),
         ),
         (

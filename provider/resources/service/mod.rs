@@ -12,7 +12,7 @@ mod capacity;
 mod flatten;
 mod migrate;
 mod progress;
-mod schema;
+pub(crate) mod schema;
 
 use crate::framework::{IdentitySchema, MoveSource};
 use async_trait::async_trait;
@@ -50,7 +50,10 @@ struct Config {
     cluster: String,
     task_definition: String,
     desired_count: i32,
-    launch_type: String,
+    /// None with a capacity provider strategy.
+    launch_type: Option<String>,
+    /// (capacity provider, weight, base).
+    capacity_providers: Vec<(String, i32, i32)>,
     min_healthy: i32,
     max_percent: i32,
     strategies: Vec<(String, Option<String>)>,
@@ -70,6 +73,26 @@ fn pairs(v: &Value, a: &str, b: &str) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// The `capacity_provider_strategy` blocks as (name, weight, base).
+pub(crate) fn capacity_providers(v: &Value) -> Vec<(String, i32, i32)> {
+    v.get("capacity_provider_strategy")
+        .as_list()
+        .unwrap_or(&[])
+        .iter()
+        .map(|i| (i.get("capacity_provider").as_str().unwrap_or_default().to_string(), int(i.get("weight"), 1), int(i.get("base"), 0)))
+        .collect()
+}
+
+/// The strategy as ECS takes it.
+pub(crate) fn strategy_items(items: &[(String, i32, i32)]) -> Vec<aws_sdk_ecs::types::CapacityProviderStrategyItem> {
+    items
+        .iter()
+        .filter_map(|(name, weight, base)| {
+            aws_sdk_ecs::types::CapacityProviderStrategyItem::builder().capacity_provider(name).weight(*weight).base(*base).build().ok()
+        })
+        .collect()
+}
+
 fn int(v: &Value, default: i64) -> i32 {
     v.as_i64().unwrap_or(default).clamp(i32::MIN as i64, i32::MAX as i64) as i32
 }
@@ -81,7 +104,8 @@ impl Config {
             cluster: v.get("cluster").as_str().unwrap_or_default().to_string(),
             task_definition: v.get("task_definition").as_str().unwrap_or_default().to_string(),
             desired_count: int(v.get("desired_count"), 1),
-            launch_type: v.get("launch_type").as_str().unwrap_or("EC2").to_string(),
+            launch_type: v.get("launch_type").as_str().map(str::to_string),
+            capacity_providers: capacity_providers(v),
             min_healthy: int(v.get("deployment_minimum_healthy_percent"), 100),
             max_percent: int(v.get("deployment_maximum_percent"), 200),
             strategies: pairs(v.get("ordered_placement_strategy"), "type", "field"),
@@ -197,6 +221,15 @@ impl Resource<Ctx> for ServiceResource {
     }
 
     async fn modify_plan(&self, ctx: Option<&Ctx>, req: &PlanRequest<'_>, planned: &mut Value, diags: &mut Diagnostics) {
+        // Left out, the launch type is EC2, or none with a capacity provider strategy.
+        let with_providers = !capacity_providers(planned).is_empty();
+        if req.config.get("launch_type").is_null() {
+            if with_providers {
+                planned.set("launch_type", Value::Null);
+            } else if req.create || req.replace || planned.get("launch_type").is_null() {
+                planned.set("launch_type", "EC2".into());
+            }
+        }
         let Some(ctx) = ctx else { return };
         network_configuration::check_plan(ctx, req, planned, diags).await;
         deployment_warning(ctx, req, planned, diags).await;
@@ -245,7 +278,12 @@ impl Resource<Ctx> for ServiceResource {
             .service_name(&cfg.name)
             .task_definition(&cfg.task_definition)
             .desired_count(cfg.desired_count)
-            .launch_type(LaunchType::from(cfg.launch_type.as_str()))
+            .set_launch_type(if cfg.capacity_providers.is_empty() {
+                Some(LaunchType::from(cfg.launch_type.as_deref().unwrap_or("EC2")))
+            } else {
+                None
+            })
+            .set_capacity_provider_strategy((!cfg.capacity_providers.is_empty()).then(|| strategy_items(&cfg.capacity_providers)))
             .deployment_configuration(cfg.deployment_configuration())
             .set_placement_strategy((!strategies.is_empty()).then_some(strategies))
             .set_placement_constraints((!constraints.is_empty()).then_some(constraints))
@@ -327,7 +365,10 @@ impl Resource<Ctx> for ServiceResource {
             || cfg.strategies != old.strategies
             || cfg.constraints != old.constraints
             || cfg.grace != old.grace
+            || cfg.capacity_providers != old.capacity_providers
             || planned.get(network_configuration::BLOCK) != prior.get(network_configuration::BLOCK);
+        // New capacity providers take effect through a new deployment (ECS moves the tasks).
+        let providers_changed = cfg.capacity_providers != old.capacity_providers;
         let seen = Mutex::new(Seen::default());
         if service_changed {
             tracing::info!(service = %cfg.name, task_definition = %cfg.task_definition, desired = cfg.desired_count, "updating ECS service");
@@ -344,7 +385,8 @@ impl Resource<Ctx> for ServiceResource {
                 .set_placement_constraints(Some(cfg.placement_constraints()))
                 .set_health_check_grace_period_seconds(cfg.grace)
                 .set_network_configuration(cfg.network.clone())
-                .force_new_deployment(cfg.force_new_deployment)
+                .set_capacity_provider_strategy(providers_changed.then(|| strategy_items(&cfg.capacity_providers)))
+                .force_new_deployment(cfg.force_new_deployment || providers_changed)
                 .send()
                 .await
                 .map_err(|e| Diagnostics::of_error(format!("Cannot update ECS service {:?}", cfg.name), describe(&e)))?;

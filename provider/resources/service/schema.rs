@@ -22,7 +22,7 @@ pub(super) fn schema() -> Schema {
             .attr(Attribute::required("cluster", Type::String).force_new().equivalent_when(crate::resources::cluster::same_cluster).describe("Name or ARN of the cluster the service runs in. Changing it creates a new service."))
             .attr(Attribute::required("task_definition", Type::String).validate(|v| check_task_definition_ref(v.as_str().unwrap_or(""))).describe("The task definition to run: its ARN or `FAMILY:REVISION`. A new revision is rolled out in place."))
             .attr(Attribute::optional("desired_count", Type::Number).default(Value::int(1)).validate(int_between(0, 100_000)).describe("How many tasks to keep running. Default 1."))
-            .attr(Attribute::optional("launch_type", Type::String).default("EC2").force_new().validate(one_of(&["EC2", "FARGATE", "EXTERNAL"])).describe("`EC2` (default: the cluster's container instances), `FARGATE` or `EXTERNAL`. Changing it creates a new service."))
+            .attr(Attribute::optional_computed("launch_type", Type::String).force_new().validate(one_of(&["EC2", "FARGATE", "EXTERNAL"])).describe("`EC2` (the cluster's container instances), `FARGATE` or `EXTERNAL`. Left out: `EC2`, or none with a `capacity_provider_strategy`. Changing it creates a new service; moving from it to a `capacity_provider_strategy` is an update (with a new deployment)."))
             .attr(Attribute::optional("deployment_minimum_healthy_percent", Type::Number).default(Value::int(100)).validate(int_between(0, 100)).describe("Lower limit, in percent of `desired_count`, of tasks kept running during a deployment. Default 100."))
             .attr(Attribute::optional("deployment_maximum_percent", Type::Number).default(Value::int(200)).validate(int_between(100, 200)).describe("Upper limit, in percent of `desired_count`, of tasks running during a deployment. Default 200."))
             .attr(Attribute::optional("health_check_grace_period_seconds", Type::Number).validate(int_between(0, 2_147_483_647)).describe("Seconds ECS ignores failing load-balancer health checks of a new task."))
@@ -34,11 +34,60 @@ pub(super) fn schema() -> Schema {
             .attr(Attribute::computed("deployment_status", Type::String).volatile().describe("Rollout state of the primary deployment: `COMPLETED`, `IN_PROGRESS` or `FAILED`."))
             .attr(tags::tags_attribute())
             .attr(tags::tags_all_attribute())
+            .block(NestedBlock::list("capacity_provider_strategy", capacity_provider_strategy_block()).max_items(6))
             .block(NestedBlock::list("ordered_placement_strategy", strategy_block()).max_items(5))
             .block(NestedBlock::list("placement_constraint", constraint_block()).max_items(10))
             .block(network_configuration::block(false))
             .block(timeouts_block(&["create", "update", "delete"])),
     )
+}
+
+/// `capacity_provider_strategy`, shared with `awsecs_task`.
+pub fn capacity_provider_strategy_block() -> Block {
+    Block::new("Runs the tasks on capacity providers (such as `awsecs_capacity_provider`, or `FARGATE`) instead of a launch type: `base` tasks on the first, then the rest by `weight` (at most 6 providers, all associated with the cluster). Not with `launch_type`.")
+        .attr(Attribute::required("capacity_provider", Type::String).describe("The capacity provider's name, e.g. `awsecs_capacity_provider.web.name`."))
+        .attr(Attribute::optional("weight", Type::Number).default(Value::int(1)).validate(int_between(0, 1000)).describe("Relative share of the tasks, 0-1000 (default 1)."))
+        .attr(Attribute::optional("base", Type::Number).default(Value::int(0)).validate(int_between(0, 100_000)).describe("Tasks placed on this provider before the weights apply, 0-100000 (default 0); only one provider of a strategy may have one."))
+}
+
+/// Rules of a capacity provider strategy (CreateService, RunTask): not with a launch type, one
+/// base at most, some weight when there are several providers, each provider once.
+pub fn validate_capacity_provider_strategy(config: &Value, diags: &mut Diagnostics) {
+    let items = config.get("capacity_provider_strategy").as_list().unwrap_or(&[]);
+    if items.is_empty() {
+        return;
+    }
+    let at = AttrPath::root("capacity_provider_strategy");
+    if !config.get("launch_type").is_null() && !config.get("launch_type").is_unknown() {
+        diags.error_at(at.clone(), "capacity_provider_strategy and launch_type exclude each other", "ECS takes either a launch type or a capacity provider strategy. Remove `launch_type` (the providers decide where tasks run), or the strategy.");
+    }
+    if items.iter().filter(|i| i.get("base").as_i64().unwrap_or(0) > 0).count() > 1 {
+        diags.error_at(
+            at.clone(),
+            "Only one capacity provider of a strategy may have a base",
+            "Set `base` on one provider; the others share what is left by `weight`.",
+        );
+    }
+    if items.len() > 1 && items.iter().all(|i| i.get("weight").as_i64() == Some(0)) {
+        diags.error_at(
+            at.clone(),
+            "A strategy of several capacity providers needs a weight above 0",
+            "ECS refuses a strategy whose weights are all 0. Give at least one provider a `weight`.",
+        );
+    }
+    let mut seen = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if let Some(name) = item.get("capacity_provider").as_str() {
+            if seen.contains(&name) {
+                diags.error_at(
+                    at.index(i).attr("capacity_provider"),
+                    format!("Capacity provider {name:?} is named twice"),
+                    "Each capacity provider appears once in a strategy.",
+                );
+            }
+            seen.push(name);
+        }
+    }
 }
 
 fn strategy_block() -> Block {
@@ -64,6 +113,7 @@ fn constraint_block() -> Block {
 
 /// The cross-field checks (`Resource::validate`): at plan time, with no AWS call.
 pub(super) fn validate_config(config: &Value, diags: &mut Diagnostics) {
+    validate_capacity_provider_strategy(config, diags);
     for (i, c) in config.get("placement_constraint").as_list().unwrap_or(&[]).iter().enumerate() {
         let p = AttrPath::root("placement_constraint").index(i).attr("expression");
         match (c.get("type").as_str(), c.get("expression")) {
