@@ -12,6 +12,7 @@ test: tools
 	.tools/venv/bin/python acceptance-tests/standins/selftest_scheduler.py
 	.tools/venv/bin/python acceptance-tests/standins/selftest_faults.py
 	.tools/venv/bin/python acceptance-tests/standins/selftest_idempotency.py
+	.tools/venv/bin/python acceptance-tests/standins/selftest_capacity.py
 	cargo test --locked
 	# The compatibility matrix's second leg: the acceptance suite again on the newest Terraform here.
 	bash scripts/compat.sh
@@ -29,7 +30,7 @@ bench: tools
 	cargo bench --locked --bench plugin
 
 # A release package in dist/: the zip, SHA256SUMS, the registry manifest, and a mirror layout that
-# -plugin-dir, filesystem_mirror and network_mirror read (see docs/installation.md).
+# -plugin-dir, filesystem_mirror and network_mirror read (see docs/guides/installation.md).
 dist:
 	cargo build --release --locked --bin terraform-provider-awsecs
 	python3 scripts/dist.py --binary target/release/terraform-provider-awsecs --out dist

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use crate::harness::ecs::register_task_definition;
 use crate::harness::{
-    assert_no_changes, moto_python_bin, newer_terraform, provider_block, repo_root, skip_in_newer_leg, Aws, Moto, TfWorkspace,
+    assert_no_changes, moto_python_bin, newer_terraform_since, provider_block, repo_root, skip_in_newer_leg, Aws, Moto, TfWorkspace,
 };
 
 /// Applies examples/wordpress (with the walkthrough's prerequisites made by scripts/demo_prereqs.py)
@@ -36,7 +36,7 @@ fn generated_configuration_validates_and_plans_clean_for_every_resource() {
     if skip_in_newer_leg("generated_configuration_validates_and_plans_clean_for_every_resource") {
         return;
     }
-    let Some(newer) = newer_terraform() else {
+    let Some(newer) = newer_terraform_since(5, "`import` blocks with -generate-config-out") else {
         eprintln!("skipped: no Terraform newer than 1.0.3 on this machine (set AWSECS_ACC_NEWER_TERRAFORM); import blocks need 1.5+");
         return;
     };

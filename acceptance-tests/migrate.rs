@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::harness::aws::err_text;
 use crate::harness::ecs::{deregister_all_instances, register_instance};
 use crate::harness::{
-    assert_no_changes, newer_terraform, provider_block, provider_dir, skip_in_newer_leg, Aws, Moto, TfWorkspace, ACCOUNT_ID, REGION,
+    assert_no_changes, newer_terraform_since, provider_block, provider_dir, skip_in_newer_leg, Aws, Moto, TfWorkspace, ACCOUNT_ID, REGION,
 };
 
 const FIXTURES: &str = include_str!("aws_double/example_states.json");
@@ -115,7 +115,7 @@ fn moved_from_hashicorp_aws_replaces_nothing_and_plans_clean() {
     if skip_in_newer_leg("moved_from_hashicorp_aws_replaces_nothing_and_plans_clean") {
         return;
     }
-    let Some(newer) = newer_terraform() else {
+    let Some(newer) = newer_terraform_since(8, "`moved` across resource types (MoveResourceState)") else {
         eprintln!(
             "skipped: no Terraform newer than 1.0.3 on this machine (set AWSECS_ACC_NEWER_TERRAFORM); `moved` across types needs 1.8+"
         );
@@ -204,7 +204,7 @@ fn a_setting_without_an_equivalent_stops_the_move_by_name() {
     if skip_in_newer_leg("a_setting_without_an_equivalent_stops_the_move_by_name") {
         return;
     }
-    let Some(newer) = newer_terraform() else {
+    let Some(newer) = newer_terraform_since(8, "`moved` across resource types (MoveResourceState)") else {
         eprintln!("skipped: no Terraform newer than 1.0.3 on this machine (set AWSECS_ACC_NEWER_TERRAFORM)");
         return;
     };
@@ -223,7 +223,7 @@ fn a_setting_without_an_equivalent_stops_the_move_by_name() {
     let out = ws.run(&["plan", "-input=false", "-no-color"]);
     assert!(!out.success(), "{}", out.describe());
     let text = out.combined().split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(text.contains("Cannot move this aws_ecs_cluster to awsecs_cluster: 2 setting(s) have no equivalent"), "{}", out.describe());
+    assert!(text.contains("Cannot move this aws_ecs_cluster (arn:aws:ecs:ap-northeast-1:123456789012:cluster/wordpress) to awsecs_cluster: 2 setting(s) have no equivalent"), "{}", out.describe());
     assert!(text.contains("`setting[0]`") && text.contains("enhanced"), "{}", out.describe());
     assert!(text.contains("`service_connect_defaults`"), "{}", out.describe());
 }

@@ -3,7 +3,7 @@
 //! run destroys first.
 
 use crate::harness::ecs::{deregister_all_instances, register_instance, register_task_definition};
-use crate::harness::{newer_terraform, provider_block, skip_in_newer_leg, Aws, Moto, TfWorkspace};
+use crate::harness::{newer_terraform_since, provider_block, skip_in_newer_leg, Aws, Moto, TfWorkspace};
 
 fn flat(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -14,7 +14,7 @@ fn plan_destroy_shows_the_clusters_blockers() {
     if skip_in_newer_leg("plan_destroy_shows_the_clusters_blockers") {
         return;
     }
-    let Some(newer) = newer_terraform() else {
+    let Some(newer) = newer_terraform_since(3, "planning destroys (plan_destroy)") else {
         eprintln!("skipped: no Terraform newer than 1.0.3 on this machine (set AWSECS_ACC_NEWER_TERRAFORM); 1.0.3 never plans destroys");
         return;
     };

@@ -4,7 +4,7 @@
     python3 scripts/dist.py --binary target/release/terraform-provider-awsecs --out dist \
         [--version 0.1.0] [--os linux --arch amd64]
 
-Writes into OUT (see docs/installation.md for how each is used):
+Writes into OUT (see docs/guides/installation.md for how each is used):
 
   terraform-provider-awsecs_V_OS_ARCH.zip    the release archive: one file,
                                              terraform-provider-awsecs_vV, mode 0755, with fixed

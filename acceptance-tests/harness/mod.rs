@@ -77,6 +77,22 @@ pub fn newer_terraform() -> Option<PathBuf> {
     (major > 1 || minor >= 4).then_some(candidate)
 }
 
+/// [`newer_terraform`], when it is at least 1.`minor` (a feature's first version); None, with a
+/// printed line, when it is older.
+pub fn newer_terraform_since(minor: u32, feature: &str) -> Option<PathBuf> {
+    let bin = newer_terraform()?;
+    let out = Command::new(&bin).arg("version").env("CHECKPOINT_DISABLE", "1").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let version = text.lines().next()?.strip_prefix("Terraform v")?.to_string();
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, got) = (parts.next()?, parts.next()?);
+    if major == 1 && got < minor {
+        eprintln!("skipped: {feature} needs Terraform 1.{minor}+, and the newer one here is {version}");
+        return None;
+    }
+    Some(bin)
+}
+
 /// `.tools/venv/bin/python`, the interpreter that has moto (runs `standins/launch.py`).
 pub fn moto_python_bin() -> PathBuf {
     ensure_tools();

@@ -20,7 +20,9 @@ pub fn source<'a>(
     target: &'static str,
 ) -> Result<Source<'a>, Diagnostics> {
     // registry.terraform.io/hashicorp/aws, or an OpenTofu / mirror host with the same namespace and type.
-    let hashicorp_aws = from.provider.trim_end_matches('/').ends_with("/hashicorp/aws") || from.provider == "hashicorp/aws";
+    // OpenTofu 1.10 to 1.12.3 send the provider's local name ("aws") instead of its address.
+    let hashicorp_aws =
+        from.provider.trim_end_matches('/').ends_with("/hashicorp/aws") || from.provider == "hashicorp/aws" || from.provider == "aws";
     if !hashicorp_aws || from.type_name != aws_type {
         return Err(Diagnostics::of_error(
             format!("Cannot move a {} ({}) to {target}", from.type_name, from.provider),
@@ -37,7 +39,15 @@ pub fn source<'a>(
         ));
     }
     match from.state {
-        Json::Object(_) => Ok(Source { type_name: aws_type, target, state: from.state, unmapped: Vec::new() }),
+        Json::Object(o) => {
+            // Terraform shows no address with a MoveResourceState error: name the object itself.
+            let named = ["arn", "id", "name", "family"]
+                .iter()
+                .find_map(|k| o.get(*k).and_then(Json::as_str).filter(|s| !s.is_empty()))
+                .unwrap_or("")
+                .to_string();
+            Ok(Source { type_name: aws_type, target, state: from.state, unmapped: Vec::new(), named })
+        }
         _ => Err(Diagnostics::of_error(
             format!("Cannot move this {aws_type}: its state is not an object"),
             "Terraform sent a state that is not a JSON object.",
@@ -51,6 +61,8 @@ pub struct Source<'a> {
     target: &'static str,
     pub state: &'a Json,
     unmapped: Vec<String>,
+    /// The source object's ARN (or id), for the error.
+    named: String,
 }
 
 /// "Not set" in hashicorp/aws's state: null, "", false, 0, [] or {} (and a list of such).
@@ -92,7 +104,13 @@ impl<'a> Source<'a> {
             return Ok(state);
         }
         Err(Diagnostics::of_error(
-            format!("Cannot move this {} to {}: {} setting(s) have no equivalent", self.type_name, self.target, self.unmapped.len()),
+            format!(
+                "Cannot move this {}{} to {}: {} setting(s) have no equivalent",
+                self.type_name,
+                if self.named.is_empty() { String::new() } else { format!(" ({})", self.named) },
+                self.target,
+                self.unmapped.len()
+            ),
             format!(
                 "{} does not manage these, so after the move an apply would remove them from AWS:\n  - {}\n\nKeep this object on hashicorp/aws, or remove the settings there first (apply), then move it.",
                 self.target,
