@@ -79,7 +79,7 @@ fn active_container_instances(aws: &Aws, cluster: &str) -> usize {
 #[test]
 fn lifecycle_heals_scales_in_place_and_destroys_in_order() {
     let ws = TfWorkspace::new("capacity_lifecycle");
-    let moto = Moto::start_with(ws.path(), &["agent", "scheduler"]);
+    let moto = Moto::start_with(ws.path(), &["agent", "scheduler", "capacity"]);
     let ep = moto.endpoint();
     let aws = Aws::new(&ep);
     let (vpc, subnets) = make_vpc(&aws, 71, 2);
@@ -199,4 +199,43 @@ fn plan_time_errors_name_the_argument() {
     );
     let out = ws.run(&["validate"]);
     assert!(!out.success() && flat(&out.combined()).contains("starts with \"ecs\""), "{}", out.describe());
+}
+
+/// examples/wordpress the wizard's way, in the database's VPC: the service's task runs through the
+/// capacity provider strategy on the group's instance, the plan is clean, and the destroy leaves
+/// nothing (groups, templates, providers, instances).
+#[test]
+fn the_example_runs_wordpress_on_a_capacity_provider() {
+    let mut ws = TfWorkspace::new("capacity_example");
+    let moto = Moto::start_with(ws.path(), &["agent", "scheduler", "capacity"]);
+    let aws = Aws::new(&moto.endpoint());
+    crate::generate_config::apply_wordpress(&mut ws, &moto, &[("capacity", "provider")]);
+    assert_no_changes(&ws);
+
+    let cp = ws.resource("awsecs_capacity_provider.web[0]");
+    assert_eq!(n(&cp, "registered_count"), 1, "{cp:#}");
+    let link = ws.resource("awsecs_rds_link.db");
+    assert_eq!(link["vpc_id"], cp["vpc_id"], "the instances are in the database's VPC");
+    let svc = crate::harness::ecs::describe_service(&aws, "wordpress", "wordpress").expect("the service");
+    let strategy: Vec<&str> = svc.capacity_provider_strategy().iter().map(|i| i.capacity_provider()).collect();
+    assert_eq!(strategy, vec!["wordpress-web"], "the service runs through the capacity provider");
+    assert_eq!(svc.running_count(), 1, "its task runs");
+    let tasks = crate::harness::ecs::tasks(&aws, "wordpress", "RUNNING");
+    let ci = tasks[0].container_instance_arn().expect("placed on an instance").to_string();
+    assert!(strings(&cp, "container_instance_arns").contains(&ci), "on the group's instance: {ci} not in {cp:#}");
+    let state = ws.resource("awsecs_service.wordpress");
+    assert!(state["launch_type"].is_null(), "no launch type with a strategy: {state:#}");
+
+    let asg = cp["auto_scaling_group_name"].as_str().unwrap().to_string();
+    let instances = group_instances(&aws, &asg);
+    ws.destroy();
+    assert!(!group_exists(&aws, &asg), "the group is deleted");
+    for id in &instances {
+        let state = aws
+            .block_on(aws.ec2.describe_instances().instance_ids(id).send())
+            .ok()
+            .and_then(|o| o.reservations().first()?.instances().first()?.state()?.name().map(|s| s.as_str().to_string()));
+        assert!(matches!(state.as_deref(), None | Some("terminated")), "{id} is {state:?}");
+    }
+    assert!(aws.cluster_is_gone("wordpress"));
 }

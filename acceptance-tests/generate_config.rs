@@ -10,8 +10,8 @@ use crate::harness::{
 };
 
 /// Applies examples/wordpress (with the walkthrough's prerequisites made by scripts/demo_prereqs.py)
-/// in `ws`, against `moto`.
-pub(crate) fn apply_wordpress(ws: &mut TfWorkspace, moto: &Moto) {
+/// in `ws`, against `moto`, with `vars` set too.
+pub(crate) fn apply_wordpress(ws: &mut TfWorkspace, moto: &Moto, vars: &[(&str, &str)]) {
     let ep = moto.endpoint();
     let prereqs = Command::new(moto_python_bin())
         .arg(repo_root().join("scripts").join("demo_prereqs.py"))
@@ -23,6 +23,9 @@ pub(crate) fn apply_wordpress(ws: &mut TfWorkspace, moto: &Moto) {
     for f in ["main.tf", "variables.tf", "outputs.tf"] {
         std::fs::copy(repo_root().join("examples").join("wordpress").join(f), ws.path().join(f)).expect("copy the example");
     }
+    let extra: serde_json::Map<String, serde_json::Value> =
+        vars.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect();
+    std::fs::write(ws.path().join("extra.auto.tfvars.json"), serde_json::Value::Object(extra).to_string()).expect("write tfvars");
     ws.set_env("AWS_ENDPOINT_URL", &ep);
     ws.apply();
 }
@@ -43,7 +46,7 @@ fn generated_configuration_validates_and_plans_clean_for_every_resource() {
     let mut source = TfWorkspace::new("generate_source");
     source.use_terraform(newer.clone());
     let moto = Moto::start_with(source.path(), &["agent", "scheduler"]);
-    apply_wordpress(&mut source, &moto);
+    apply_wordpress(&mut source, &moto, &[]);
     // A one-off task beside the service (a small task definition without a host port, so it fits
     // on the same instance).
     let aws = Aws::new(&moto.endpoint());
@@ -56,7 +59,7 @@ fn generated_configuration_validates_and_plans_clean_for_every_resource() {
     source.apply();
 
     let cluster = source.resource("awsecs_cluster.wordpress");
-    let instance = source.resource("awsecs_container_instance.web");
+    let instance = source.resource("awsecs_container_instance.web[0]");
     let link = source.resource("awsecs_rds_link.db");
     let td = source.resource("awsecs_task_definition.wordpress");
     let service = source.resource("awsecs_service.wordpress");

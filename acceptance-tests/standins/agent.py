@@ -10,7 +10,17 @@ acting on moto's backends in-process, around every API call, for the caller's ac
 * a stopped (or stopping) instance shows as agentConnected=false; started again, it reconnects with
   the same container instance, as the real agent does;
 * a terminated instance's container instance is deregistered (forced, as ECS does when the
-  instance disappears), and the tasks that ran on it are marked STOPPED.
+  instance disappears), and the tasks that ran on it are marked STOPPED. This holds for instances
+  an Auto Scaling group terminates (scale-in, ForceDelete), which moto does inside its Auto Scaling
+  backend without an EC2 call: the agent looks at the instances' state, so it follows them too;
+* an instance that an Auto Scaling group launched registers with `capacityProviderName` set when,
+  at registration, an ACTIVE capacity provider names that group (autoScalingGroupProvider.
+  autoScalingGroupArn, ARN or name) and the instance's cluster has that provider. It is set once:
+  an instance that registered before the capacity provider existed, or before it was associated
+  with the cluster, never gets it ("Amazon ECS capacity providers for the EC2 launch type": such
+  instances "might not be properly registered with the capacity provider"; AWS recommends creating
+  the group empty and scaling it out after the capacity provider is created and associated).
+  Instances attached to a group (AttachInstances) are not the group's launches and get none.
 
 An instance is registered at most once: after the provider deregisters it (while it is still
 running, before TerminateInstances), it does not come back, like an agent that was told to stop.
@@ -18,6 +28,7 @@ running, before TerminateInstances), it does not come back, like an agent that w
 
 import re
 
+from moto.autoscaling.models import autoscaling_backends
 from moto.ec2.models import ec2_backends
 from moto.ecs.models import ecs_backends
 
@@ -85,6 +96,22 @@ def _stop_tasks_of(ecs, cluster, ci_id):
             task.stopped_reason = "Host EC2 instance terminated"
 
 
+def _capacity_provider_of(account, region, ecs, cluster, inst):
+    """The capacity provider an instance registers with, or None (see the module's docstring)."""
+    group = getattr(inst, "autoscaling_group", None)  # moto sets it on the instances a group launches
+    if group is None:
+        return None
+    groups = autoscaling_backends[account][region].autoscaling_groups
+    if groups.get(group.name) is not group or not any(s.instance is inst for s in group.instance_states):
+        return None
+    associated = ecs.clusters[cluster].capacity_providers or []
+    for cp in ecs.capacity_providers.values():
+        ref = (cp.auto_scaling_group_provider or {}).get("autoScalingGroupArn")
+        if cp.status == "ACTIVE" and ref in (group.arn, group.name) and cp.name in associated:
+            return cp.name
+    return None
+
+
 def _reconcile(account, region):
     ec2 = ec2_backends[account][region]
     ecs = ecs_backends[account][region]
@@ -111,16 +138,19 @@ def _reconcile(account, region):
             continue
         ci = ecs.register_container_instance(cluster, inst.id)
         _set_capacity(ci, *_resources(inst.instance_type))
+        provider = _capacity_provider_of(account, region, ecs, cluster, inst)
+        if provider is not None:
+            ci.capacity_provider_name = provider  # DescribeContainerInstances: capacityProviderName
         seen[inst.id] = (cluster, ci.container_instance_arn.split("/")[-1])
 
 
 def _hook(req):
-    if req.service not in ("ecs", "ec2"):
+    if req.service not in ("ecs", "ec2", "autoscaling"):
         return
     _reconcile(req.account, req.region)
 
 
-# Before: ECS calls see what the agent would have done by now. After: EC2 calls that start, stop or
-# terminate instances take effect at once.
+# Before: ECS calls see what the agent would have done by now. After: EC2 and Auto Scaling calls
+# that start, stop or terminate instances take effect at once.
 before = _hook
 after = _hook

@@ -55,6 +55,19 @@ backend objects, so that the provider's waits meet the rules ECS itself follows.
   and the service keeps replacing it, as ECS does with a crashing container. Other service tasks
   run until stopped; other one-off tasks (RunTask) exit 0 after a second, unless the command says
   `sleep infinity`. Containers report PENDING / RUNNING / STOPPED and exit codes.
+* Capacity provider strategies (services and RunTask). A task launched with a strategy goes only
+  on container instances whose capacityProviderName (set by agent.py) is one of the strategy's
+  providers; the provider of each task follows base and weight roughly: the provider with a base
+  gets tasks until it has that many (for a service: of its live tasks; for RunTask: of this call),
+  then each task goes to the provider with the fewest tasks above its base per unit of weight
+  (ties: the first in the strategy); a provider with weight 0 gets only its base. There is no
+  spill-over: a task whose provider has no room is not placed elsewhere. Such a task records the
+  provider in capacityProviderName and launchType EC2. A service or RunTask with neither a
+  launchType nor a strategy uses the cluster's defaultCapacityProviderStrategy when it has one,
+  and a service shows that strategy as its own (and no launchType); moto drops the strategy of
+  CreateService and gives every service launchType EC2. UpdateService's strategy (moto keeps it)
+  applies to the tasks placed from then on; an empty list goes back to launchType EC2. A launchType
+  EC2 task goes on any instance. The validation of strategies is capacity.py's.
 * RunTask reports tasks it could not place in `failures` (reason RESOURCE:MEMORY, RESOURCE:CPU,
   RESOURCE:PORTS, RESOURCE:PORTS_UDP, AGENT, or "No Container Instances were found in your
   cluster.") instead of dropping them silently or answering HTTP 500; ListTasks defaults to
@@ -63,8 +76,9 @@ backend objects, so that the provider's waits meet the rules ECS itself follows.
 Every ECS call is one pass of the scheduler over all services of its account and region (ECS
 schedules all the time, not only when asked). Not played: health checks and the 40 s a task
 without one needs before it counts as healthy (here it counts once RUNNING), load balancers,
-the deployment circuit breaker, blue/green and external controllers, DAEMON services, capacity
-providers. Every hook runs under launch.py's global lock.
+the deployment circuit breaker, blue/green and external controllers, DAEMON services, managed
+scaling of capacity providers (no task is ever PROVISIONING). Every hook runs under launch.py's
+global lock.
 """
 
 import copy
@@ -302,21 +316,48 @@ def _preferred(fits, strategies, group_tasks, by_arn):
     return min(fits, key=lambda ci: keys[id(ci)])  # min() keeps the first of equals: registration order
 
 
+def _pick_provider(cp_strategy, counts):
+    """The capacity provider of the next task: bases first, then by weight (see the docstring)."""
+    items = [(str(i.get("capacityProvider")), int(i.get("base") or 0), int(i.get("weight") or 0)) for i in cp_strategy]
+    for name, base, _ in items:
+        if base and counts.get(name, 0) < base:
+            return name
+    weighted = [(k, it) for k, it in enumerate(items) if it[2] > 0] or list(enumerate(items[:1]))
+    above = lambda it: max(0, counts.get(it[0], 0) - it[1])
+    return min(weighted, key=lambda kit: ((above(kit[1]) + 1) / max(kit[1][2], 1), kit[0]))[1][0]
+
+
+def _ec2_strategy(strategy):
+    """The strategy when it places on container instances (not Fargate), else None."""
+    if strategy and not any(i.get("capacityProvider") in _FARGATE_PROVIDERS for i in strategy):
+        return strategy
+    return None
+
+
 def _place(backend, cluster, td, count, group, started_by, overrides=None, tags=None, launch_type=None,
-           networking=None, platform_version=None, capacity_provider_name=None, strategies=None):
-    """Places up to `count` tasks on the cluster's container instances, one at a time.
+           networking=None, platform_version=None, capacity_provider_name=None, strategies=None,
+           cp_strategy=None, cp_counts=None):
+    """Places up to `count` tasks on the cluster's container instances, one at a time. With a
+    capacity provider strategy (`cp_strategy`; `cp_counts` = tasks per provider so far), each task
+    goes on an instance of the provider `_pick_provider` chooses.
     Returns (tasks, failure): failure = (closest container instance ARN or None, reason)."""
     req = _requirements(td)
     registered = backend.container_instances.get(cluster.name, {})
     by_arn = {ci.container_instance_arn: ci for ci in registered.values()}
     active = [ci for ci in registered.values() if ci.status == "ACTIVE"]
     cluster_tasks = backend.tasks.setdefault(cluster.name, {})
+    counts = dict(cp_counts or {})
     placed = []
     for _ in range(count):
-        if not active:
+        pool = active
+        if cp_strategy:
+            capacity_provider_name = _pick_provider(cp_strategy, counts)
+            launch_type = "EC2"
+            pool = [ci for ci in active if getattr(ci, "capacity_provider_name", None) == capacity_provider_name]
+        if not pool:
             return placed, (None, "NO_INSTANCES")
         fits, misses = [], []
-        for ci in active:
+        for ci in pool:
             short = _shortfalls(ci, req)
             if short:
                 misses.append((ci, short))
@@ -347,6 +388,8 @@ def _place(backend, cluster, td, count, group, started_by, overrides=None, tags=
         backend.update_cluster_resources(cluster, 1)
         cluster_tasks[task.task_arn] = task
         placed.append(task)
+        if cp_strategy:
+            counts[capacity_provider_name] = counts.get(capacity_provider_name, 0) + 1
     return placed, None
 
 
@@ -455,6 +498,7 @@ def _run_task(self, cluster_str, task_definition_str, count, overrides, started_
     if not launch_type and not strategy:
         strategy = cluster.default_capacity_provider_strategy
     provider = strategy[0]["capacityProvider"] if strategy else None
+    cp_strategy = None if launch_type else _ec2_strategy(strategy)
     _last_failure[0] = None
     if (
         launch_type == "FARGATE"
@@ -468,7 +512,7 @@ def _run_task(self, cluster_str, task_definition_str, count, overrides, started_
     else:
         tasks, _last_failure[0] = _place(
             self, cluster, td, count, group or f"family:{td.family}", started_by, overrides, tags, launch_type,
-            networking_configuration, platform_version, provider, _run_task_strategy[0],
+            networking_configuration, platform_version, provider, _run_task_strategy[0], cp_strategy=cp_strategy,
         )
     for t in tasks:
         _start(t, td, overrides, pending=False)
@@ -602,7 +646,9 @@ def reconcile(backend, svc):
     lower = -(-desired * min_pct // 100)  # rounded up
     registered = backend.container_instances.get(cluster.name, {})
     by_arn = {ci.container_instance_arn: ci for ci in registered.values()}
-    fargate = svc.launch_type == "FARGATE"
+    cp_strategy = getattr(svc, "capacity_provider_strategy", None) or []
+    fargate = svc.launch_type == "FARGATE" or (not svc.launch_type and bool(cp_strategy) and not _ec2_strategy(cp_strategy))
+    cp_strategy = None if svc.launch_type else _ec2_strategy(cp_strategy)
     group = f"service:{svc.name}"
     tasks = [
         t
@@ -665,11 +711,16 @@ def reconcile(backend, svc):
             except Exception as e:  # e.g. no network configuration for awsvpc
                 sys.stderr.write(f"scheduler: cannot start a task of service {svc.name}: {e}\n")
         else:
+            counts = {}
+            for t in keep + leave:
+                name = getattr(t, "capacity_provider_name", None)
+                counts[name] = counts.get(name, 0) + 1
             try:
                 placed, failure = _place(
                     backend, cluster, td, missing, group, primary["id"], launch_type=svc.launch_type or "EC2",
                     networking=svc.network_configuration or None,
                     strategies=getattr(svc, "placement_strategy", None) or DEFAULT_SERVICE_STRATEGY,
+                    cp_strategy=cp_strategy, cp_counts=counts,
                 )
             except Exception as e:
                 sys.stderr.write(f"scheduler: cannot start a task of service {svc.name}: {e}\n")
@@ -695,6 +746,11 @@ def reconcile(backend, svc):
             d["updatedAt"] = utcnow()
         d.setdefault("failedTasks", 0)
         d["launchType"] = svc.launch_type
+        if i == 0:
+            if getattr(svc, "capacity_provider_strategy", None):
+                d["capacityProviderStrategy"] = svc.capacity_provider_strategy
+            else:
+                d.pop("capacityProviderStrategy", None)
         deployments.append(d)
     svc.deployments = deployments
     svc.running_count = sum(d["runningCount"] for d in deployments)
@@ -738,6 +794,43 @@ _KEPT_SETTINGS = {
 }
 
 
+def _keep_strategy(backend, svc, p, created):
+    """The service's capacity provider strategy: CreateService's, or the cluster's default when the
+    call names neither a strategy nor a launch type (moto drops the strategy and gives launchType
+    EC2); UpdateService's (moto keeps it), where an empty list means the launch type again."""
+    strategy = p.get("capacityProviderStrategy")
+    if created and not strategy and not p.get("launchType"):
+        cluster = backend.clusters.get(svc.cluster_name)
+        strategy = copy.deepcopy(getattr(cluster, "default_capacity_provider_strategy", None) or [])
+    if strategy is None:
+        return
+    svc.capacity_provider_strategy = copy.deepcopy(list(strategy))
+    if strategy:
+        svc.launch_type = None
+    elif not svc.launch_type:
+        svc.launch_type = "EC2"
+    for d in svc.deployments or []:
+        d["launchType"] = svc.launch_type
+
+
+def _service_response(orig, created):
+    """CreateService / UpdateService: the strategy is applied before moto serialises the answer."""
+
+    def handler(self):
+        result = orig(self)
+        svc = result.result.get("service") if isinstance(getattr(result, "result", None), dict) else None
+        if svc is not None:
+            p = {"capacityProviderStrategy": self._get_param("capacityProviderStrategy"), "launchType": self._get_param("launchType")}
+            _keep_strategy(self.ecs_backend, svc, p, created)
+        return result
+
+    return handler
+
+
+EC2ContainerServiceResponse.create_service = _service_response(EC2ContainerServiceResponse.create_service, True)
+EC2ContainerServiceResponse.update_service = _service_response(EC2ContainerServiceResponse.update_service, False)
+
+
 def _default_deployment_configuration():
     return {
         "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -777,6 +870,7 @@ def after(req):
         merged = dict(config or _default_deployment_configuration())
         merged.update(p.get("deploymentConfiguration") or {})
         svc.deployment_configuration = merged
+        _keep_strategy(backend, svc, p, created=False)
         td_arn = backend.describe_task_definition(svc.task_definition).arn
         if p.get("forceNewDeployment") or not svc.deployments or svc.deployments[0].get("taskDefinition") != td_arn:
             _begin_deployment(svc, td_arn)
@@ -794,6 +888,7 @@ def after(req):
         merged = _default_deployment_configuration()
         merged.update(p.get("deploymentConfiguration") or {})
         svc.deployment_configuration = merged
+        _keep_strategy(backend, svc, p, created=True)
         svc.created_at = utcnow()
         for d in svc.deployments:  # moto's first deployment is the one the caller saw: keep its id
             d.update({"runningCount": 0, "pendingCount": 0, "failedTasks": 0, "rolloutState": "IN_PROGRESS",

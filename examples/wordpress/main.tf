@@ -24,9 +24,16 @@ resource "awsecs_cluster" "wordpress" {
   name = var.cluster_name
 }
 
-# One container instance from the ECS-optimized AMI, in a subnet of the database's VPC (the
-# console wizard would have put it in a new VPC the database cannot be reached from).
+# The capacity, one of two ways (var.capacity):
+# - "instance" (the walkthrough): one container instance from the ECS-optimized AMI, in a subnet of
+#   the database's VPC (the console wizard would have put it in a new VPC the database cannot be
+#   reached from);
+# - "provider" (the walkthrough's wizard, in the right VPC): an Auto Scaling group behind an ECS
+#   capacity provider, which replaces an instance that dies and, with managed scaling, grows the
+#   group when tasks need room.
 resource "awsecs_container_instance" "web" {
+  count = var.capacity == "instance" ? 1 : 0
+
   cluster                     = awsecs_cluster.wordpress.name
   instance_type               = var.instance_type
   subnet_id                   = var.subnet_id
@@ -40,12 +47,39 @@ resource "awsecs_container_instance" "web" {
   }
 }
 
+resource "awsecs_capacity_provider" "web" {
+  count = var.capacity == "provider" ? 1 : 0
+
+  cluster              = awsecs_cluster.wordpress.name
+  name                 = "${var.cluster_name}-web"
+  instance_type        = var.instance_type
+  subnet_ids           = [var.subnet_id]
+  security_group_ids   = [var.web_security_group_id]
+  iam_instance_profile = var.instance_profile
+  key_name             = var.key_name
+  min_size             = 1
+  max_size             = 2
+
+  managed_scaling {
+    target_capacity = 100
+  }
+
+  tags = {
+    Name = "${var.cluster_name}-web"
+  }
+}
+
+locals {
+  # Where the instances are, whichever way they come.
+  web_vpc_id = var.capacity == "instance" ? awsecs_container_instance.web[0].vpc_id : awsecs_capacity_provider.web[0].vpc_id
+}
+
 # The existing database: its endpoint for the container, and ingress from the web security group.
 # Planning fails here, before anything is created, if the instance is not in the database's VPC.
 resource "awsecs_rds_link" "db" {
   db_instance_identifier   = var.db_instance_identifier
   source_security_group_id = var.web_security_group_id
-  vpc_id                   = awsecs_container_instance.web.vpc_id
+  vpc_id                   = local.web_vpc_id
 }
 
 # A new image (var.image) registers a new revision (a replacement: a revision cannot change) and
@@ -109,6 +143,14 @@ resource "awsecs_service" "wordpress" {
   # port (host_port left out) behind a load balancer.
   deployment_minimum_healthy_percent = 0
 
-  # Tasks need an instance to run on; this also destroys the service before the instance.
-  depends_on = [awsecs_container_instance.web]
+  # With the capacity provider, the tasks run on its instances.
+  dynamic "capacity_provider_strategy" {
+    for_each = awsecs_capacity_provider.web
+    content {
+      capacity_provider = capacity_provider_strategy.value.name
+    }
+  }
+
+  # Tasks need an instance to run on; this also destroys the service before the instances.
+  depends_on = [awsecs_container_instance.web, awsecs_capacity_provider.web]
 }

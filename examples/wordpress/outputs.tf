@@ -1,5 +1,6 @@
 output "site_url" {
-  value = "http://${coalesce(awsecs_container_instance.web.public_ip, awsecs_container_instance.web.private_ip)}/"
+  description = "With the capacity provider, the instance's address is in the EC2 console (or behind a load balancer)."
+  value       = var.capacity == "instance" ? "http://${coalesce(awsecs_container_instance.web[0].public_ip, awsecs_container_instance.web[0].private_ip)}/" : null
 }
 
 output "cluster_arn" {
@@ -16,7 +17,12 @@ output "service_status" {
 }
 
 output "container_instance_status" {
-  value = awsecs_container_instance.web.status
+  value = var.capacity == "instance" ? awsecs_container_instance.web[0].status : null
+}
+
+output "capacity_provider_instances" {
+  description = "With the capacity provider: the group's instances that are ACTIVE in the cluster."
+  value       = var.capacity == "provider" ? awsecs_capacity_provider.web[0].registered_count : null
 }
 
 output "db_endpoint" {

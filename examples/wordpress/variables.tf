@@ -54,3 +54,14 @@ variable "execution_role_arn" {
   description = "ARN of the existing task execution role (usually ecsTaskExecutionRole): AmazonECSTaskExecutionRolePolicy plus secretsmanager:GetSecretValue on db_password_secret_arn (ssm:GetParameters if that is an SSM parameter). ECS uses it to fetch the password when a task starts."
   type        = string
 }
+
+variable "capacity" {
+  description = "Where the tasks run: \"instance\" (one container instance, as in the walkthrough) or \"provider\" (an Auto Scaling group behind an ECS capacity provider)."
+  type        = string
+  default     = "instance"
+
+  validation {
+    condition     = contains(["instance", "provider"], var.capacity)
+    error_message = "The capacity must be \"instance\" or \"provider\"."
+  }
+}

@@ -97,6 +97,22 @@ pub(super) async fn delete(ctx: &Ctx, prior: &Value, timeout: Duration) -> Resul
                 return Err(crate::resources::aws_failure(format!("Cannot delete ECS capacity provider {name:?}"), &e));
             }
         }
+        // The delete runs on in ECS (DELETE_IN_PROGRESS); it ends INACTIVE, or DELETE_FAILED with why.
+        Wait::new(ctx, format!("capacity provider {name:?} to be deleted"), left())
+            .until(|| async {
+                match ctx.aws.find_capacity_provider(&name).await.map_err(read_failed(format!("capacity provider {name:?}")))? {
+                    None => Ok(Poll::Done(())),
+                    Some(cp) if cp.update_status().map(|s| s.as_str()) == Some("DELETE_FAILED") => Err(Diagnostics::of_error(
+                        format!("ECS could not delete capacity provider {name:?}"),
+                        format!(
+                            "{} Remove what holds it and run `terraform destroy` again.",
+                            cp.update_status_reason().unwrap_or("ECS gave no reason.")
+                        ),
+                    )),
+                    Some(cp) => Ok(Poll::Pending(format!("update status {}", cp.update_status().map(|s| s.as_str()).unwrap_or("?")))),
+                }
+            })
+            .await?;
     }
     if let Some(id) = prior.get("launch_template_id").as_str().filter(|s| !s.is_empty()) {
         tracing::info!(launch_template = id, "deleting launch template");

@@ -56,6 +56,16 @@ pub(super) async fn read(ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diag
     }
     let subnets: Vec<String> =
         group.vpc_zone_identifier().unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+    // The VPC, from the first subnet (plan-time checks keep them all in one).
+    let vpc = match subnets.first() {
+        Some(first)
+            if state.get("vpc_id").is_null() || state.get("vpc_id").is_unknown() || state.get("subnet_ids") != &set(subnets.clone()) =>
+        {
+            ctx.aws.find_subnet(first).await.map_err(read_failed(format!("subnet {first}")))?.and_then(|s| s.vpc_id().map(str::to_string))
+        }
+        _ => state.get("vpc_id").as_str().map(str::to_string),
+    };
+    v.set("vpc_id", Value::opt_string(vpc));
     v.set("subnet_ids", set(subnets));
 
     let managed = asg_provider.and_then(|a| a.managed_scaling()).filter(|m| m.status().map(|s| s.as_str()) == Some("ENABLED"));

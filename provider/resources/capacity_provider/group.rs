@@ -126,7 +126,16 @@ fn partial(planned: &Value, found: &[(&'static str, Value)]) -> Value {
     for (k, x) in found {
         v.set(k, x.clone());
     }
-    for k in ["id", "arn", "launch_template_id", "launch_template_version", "auto_scaling_group_name", "auto_scaling_group_arn", "ami_id"] {
+    for k in [
+        "id",
+        "arn",
+        "vpc_id",
+        "launch_template_id",
+        "launch_template_version",
+        "auto_scaling_group_name",
+        "auto_scaling_group_arn",
+        "ami_id",
+    ] {
         if v.get(k).is_unknown() {
             v.set(k, Value::Null);
         }
@@ -180,9 +189,11 @@ pub(super) async fn create(ctx: &Ctx, cfg: &Config, planned: &Value, timeout: Du
             .create_auto_scaling_group()
             .auto_scaling_group_name(&name)
             .launch_template(template_spec(&lt_id, lt_version))
-            .min_size(cfg.min_size)
+            // Empty until the capacity provider exists and serves the cluster: an instance that
+            // registers before that never becomes the provider's (ECS names it at registration).
+            .min_size(0)
             .max_size(cfg.max_size)
-            .desired_capacity(cfg.wanted())
+            .desired_capacity(0)
             .vpc_zone_identifier(cfg.subnet_ids.join(","))
             .new_instances_protected_from_scale_in(cfg.managed_termination_protection)
             .set_tags(Some(aws_tags::to_autoscaling(&name, &cfg.tags_all)).filter(|t| !t.is_empty()))
@@ -232,6 +243,17 @@ pub(super) async fn create(ctx: &Ctx, cfg: &Config, planned: &Value, timeout: Du
     found.push(("arn", arn.into()));
 
     associate(ctx, &cluster, &cfg.name, cfg.default_strategy).await.map_err(|d| fail(d, &found))?;
+    tracing::info!(group = %name, min = cfg.min_size, desired = cfg.wanted(), "sizing the Auto Scaling group");
+    ctx.aws
+        .autoscaling
+        .update_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .min_size(cfg.min_size)
+        .max_size(cfg.max_size)
+        .desired_capacity(cfg.wanted())
+        .send()
+        .await
+        .map_err(|e| fail(Diagnostics::of_error(format!("Cannot size Auto Scaling group {name:?}"), describe(&e)), &found))?;
     members::wait_registered(ctx, &cluster, &name, cfg.wanted(), timeout).await.map_err(|d| fail(d, &found))?;
     let mut state = partial(planned, &found);
     if let Some(fresh) = flatten::read(ctx, &state).await.map_err(|d| fail(d, &found))? {

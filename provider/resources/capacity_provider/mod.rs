@@ -155,6 +155,9 @@ impl Resource<Ctx> for CapacityProviderResource {
             || req.prior.get("security_group_ids") != planned.get("security_group_ids");
         if changed {
             diags.extend(group::check_network(ctx, &subnets.to_string_list(), &groups.to_string_list()).await);
+            if !req.create && req.prior.get("subnet_ids") != planned.get("subnet_ids") {
+                planned.set("vpc_id", Value::Unknown);
+            }
         }
     }
 

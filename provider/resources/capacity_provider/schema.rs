@@ -54,6 +54,7 @@ pub(super) fn schema() -> Schema {
             .attr(Attribute::optional("managed_draining", Type::Bool).default(true).describe("ECS drains an instance the group is about to terminate, so its tasks move first. Default true."))
             .attr(tags::tags_attribute().describe("Tags of the capacity provider and the Auto Scaling group, which passes them to the instances it launches. Provider `default_tags` are added (see `tags_all`)."))
             .attr(tags::tags_all_attribute())
+            .attr(computed("vpc_id", Type::String, "The VPC of the subnets (for `awsecs_rds_link.vpc_id`: the database must be in it)."))
             .attr(computed("launch_template_id", Type::String, "The launch template's id."))
             .attr(computed("launch_template_version", Type::Number, "The launch template version the group launches."))
             .attr(computed("auto_scaling_group_name", Type::String, "The Auto Scaling group's name."))
