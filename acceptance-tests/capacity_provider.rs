@@ -226,6 +226,25 @@ fn the_example_runs_wordpress_on_a_capacity_provider() {
     let state = ws.resource("awsecs_service.wordpress");
     assert!(state["launch_type"].is_null(), "no launch type with a strategy: {state:#}");
 
+    // A one-off task through the same strategy.
+    let small = crate::harness::ecs::register_task_definition(&aws, "once", "busybox", 64, None, &["sleep", "3600"]);
+    std::fs::write(
+        ws.path().join("task.tf"),
+        format!("resource \"awsecs_task\" \"once\" {{\n  cluster         = awsecs_cluster.wordpress.name\n  task_definition = \"{small}\"\n  capacity_provider_strategy {{\n    capacity_provider = awsecs_capacity_provider.web[0].name\n  }}\n}}\n"),
+    )
+    .expect("write task.tf");
+    ws.apply();
+    let task = ws.resource("awsecs_task.once");
+    let arn = task["id"].as_str().expect("task arn").to_string();
+    let described = aws
+        .block_on(aws.ecs.describe_tasks().cluster("wordpress").tasks(&arn).send())
+        .unwrap_or_else(|e| panic!("DescribeTasks: {}", err_text(&e)));
+    let t = &described.tasks()[0];
+    assert_eq!(t.capacity_provider_name(), Some("wordpress-web"), "run through the capacity provider");
+    assert!(strings(&ws.resource("awsecs_capacity_provider.web[0]"), "container_instance_arns")
+        .iter()
+        .any(|c| Some(c.as_str()) == t.container_instance_arn()));
+
     let asg = cp["auto_scaling_group_name"].as_str().unwrap().to_string();
     let instances = group_instances(&aws, &asg);
     ws.destroy();

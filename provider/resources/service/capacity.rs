@@ -420,6 +420,29 @@ mod tests {
     use super::*;
     use aws_sdk_ecs::types::{ContainerDefinition, PortMapping};
 
+    /// A capacity provider's group below its max_size may add instances like the ones it has:
+    /// each counts with all it registers free (the agent's reserved ports still taken).
+    #[test]
+    fn a_fresh_instance_has_all_it_registers() {
+        use aws_sdk_ecs::types::ContainerInstance;
+        let res = |name: &str, v: i32| Resource::builder().name(name).r#type("INTEGER").integer_value(v).build();
+        let ports = Resource::builder().name("PORTS").r#type("STRINGSET").string_set_value("22").string_set_value("51678").build();
+        let ci = ContainerInstance::builder()
+            .capacity_provider_name("web")
+            .registered_resources(res("CPU", 2048))
+            .registered_resources(res("MEMORY", 3917))
+            .registered_resources(ports)
+            .remaining_resources(res("CPU", 0))
+            .remaining_resources(res("MEMORY", 17))
+            .build();
+        let busy = InstanceRoom::of(&ci);
+        assert_eq!((busy.cpu, busy.memory), (0, 17));
+        let fresh = InstanceRoom::fresh(&ci, 1);
+        assert_eq!((fresh.cpu, fresh.memory, fresh.registered_memory), (2048, 3917, 3917));
+        assert_eq!(fresh.tcp, vec![22, 51678]);
+        assert!(fresh.connected && fresh.label.contains("capacity provider web"));
+    }
+
     #[test]
     fn requirements_sum_containers_unless_the_task_says() {
         let c = |cpu: i32, mem: Option<i32>, res: Option<i32>| {

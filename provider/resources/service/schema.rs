@@ -184,6 +184,38 @@ mod tests {
     use crate::framework::Resource;
     use crate::resources::service::ServiceResource;
 
+    fn strategy(items: &[(&str, i64, i64)]) -> Value {
+        Value::List(
+            items
+                .iter()
+                .map(|(n, w, b)| Value::object([("capacity_provider", (*n).into()), ("weight", Value::int(*w)), ("base", Value::int(*b))]))
+                .collect(),
+        )
+    }
+
+    fn strategy_errors(cfg: &Value) -> Vec<(String, String)> {
+        let mut d = Diagnostics::new();
+        validate_capacity_provider_strategy(cfg, &mut d);
+        d.0.iter().map(|d| (d.path.as_ref().map(|p| p.to_string()).unwrap_or_default(), d.summary.clone())).collect()
+    }
+
+    #[test]
+    fn capacity_provider_strategy_rules() {
+        let ok = Value::object([("capacity_provider_strategy", strategy(&[("a", 1, 1), ("b", 2, 0)]))]);
+        assert!(strategy_errors(&ok).is_empty());
+        let with_type = Value::object([("capacity_provider_strategy", strategy(&[("a", 1, 0)])), ("launch_type", "EC2".into())]);
+        assert_eq!(strategy_errors(&with_type)[0].0, "capacity_provider_strategy");
+        assert!(strategy_errors(&with_type)[0].1.contains("exclude each other"));
+        let unknown_type = Value::object([("capacity_provider_strategy", strategy(&[("a", 1, 0)])), ("launch_type", Value::Unknown)]);
+        assert!(strategy_errors(&unknown_type).is_empty(), "unknown until apply: checked then");
+        let two_bases = Value::object([("capacity_provider_strategy", strategy(&[("a", 1, 1), ("b", 1, 2)]))]);
+        assert!(strategy_errors(&two_bases)[0].1.contains("Only one capacity provider"));
+        let no_weight = Value::object([("capacity_provider_strategy", strategy(&[("a", 0, 0), ("b", 0, 0)]))]);
+        assert!(strategy_errors(&no_weight)[0].1.contains("weight above 0"));
+        let twice = Value::object([("capacity_provider_strategy", strategy(&[("a", 1, 0), ("a", 1, 0)]))]);
+        assert_eq!(strategy_errors(&twice)[0].0, "capacity_provider_strategy[1].capacity_provider");
+    }
+
     #[test]
     fn constraint_and_strategy_rules_point_at_the_field() {
         let cfg = Value::object([
