@@ -45,7 +45,7 @@ fn generated_configuration_validates_and_plans_clean_for_every_resource() {
     };
     let mut source = TfWorkspace::new("generate_source");
     source.use_terraform(newer.clone());
-    let moto = Moto::start_with(source.path(), &["agent", "scheduler"]);
+    let moto = Moto::start_with(source.path(), &["agent", "scheduler", "capacity"]);
     apply_wordpress(&mut source, &moto, &[]);
     // A one-off task beside the service (a small task definition without a host port, so it fits
     // on the same instance).
@@ -56,6 +56,13 @@ fn generated_configuration_validates_and_plans_clean_for_every_resource() {
         format!("resource \"awsecs_task\" \"once\" {{\n  cluster         = awsecs_cluster.wordpress.name\n  task_definition = \"{small}\"\n}}\n"),
     )
     .expect("write task.tf");
+    // And a capacity provider (an empty group: its instances would only crowd the stack).
+    let subnet = source.resource("awsecs_container_instance.web[0]")["subnet_id"].as_str().expect("subnet").to_string();
+    std::fs::write(
+        source.path().join("capacity.tf"),
+        format!("resource \"awsecs_capacity_provider\" \"spare\" {{\n  cluster       = awsecs_cluster.wordpress.name\n  name          = \"wordpress-spare\"\n  instance_type = \"t3.small\"\n  subnet_ids    = [\"{subnet}\"]\n  min_size      = 0\n  max_size      = 1\n}}\n"),
+    )
+    .expect("write capacity.tf");
     source.apply();
 
     let cluster = source.resource("awsecs_cluster.wordpress");
@@ -72,6 +79,7 @@ fn generated_configuration_validates_and_plans_clean_for_every_resource() {
         ("awsecs_task_definition.wordpress", text(&td, "arn").to_string()),
         ("awsecs_service.wordpress", format!("{}/{}", text(&service, "cluster"), text(&service, "name"))),
         ("awsecs_task.once", format!("{}/{task_id}", text(&task, "cluster"))),
+        ("awsecs_capacity_provider.spare", "wordpress-spare".to_string()),
     ];
 
     let mut ws = TfWorkspace::new("generate_import");
