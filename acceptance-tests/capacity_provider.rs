@@ -65,6 +65,19 @@ fn group_exists(aws: &Aws, name: &str) -> bool {
     !out.auto_scaling_groups().is_empty()
 }
 
+/// The group is deleted and each of its instances terminated.
+#[track_caller]
+fn assert_group_gone(aws: &Aws, asg: &str, instances: &[String]) {
+    assert!(!group_exists(aws, asg), "the group is deleted");
+    for id in instances {
+        let state = aws
+            .block_on(aws.ec2.describe_instances().instance_ids(id).send())
+            .ok()
+            .and_then(|o| o.reservations().first()?.instances().first()?.state()?.name().map(|s| s.as_str().to_string()));
+        assert!(matches!(state.as_deref(), None | Some("terminated")), "{id} is {state:?}");
+    }
+}
+
 fn cluster_providers(aws: &Aws, cluster: &str) -> Vec<String> {
     aws.describe_cluster(cluster).map(|c| c.capacity_providers().to_vec()).unwrap_or_default()
 }
@@ -149,14 +162,7 @@ fn lifecycle_heals_scales_in_place_and_destroys_in_order() {
     let lt = ws.resource(ADDR)["launch_template_id"].as_str().unwrap().to_string();
     let instances = group_instances(&aws, &asg);
     ws.destroy();
-    assert!(!group_exists(&aws, &asg), "the group is deleted");
-    for id in &instances {
-        let state = aws
-            .block_on(aws.ec2.describe_instances().instance_ids(id).send())
-            .ok()
-            .and_then(|o| o.reservations().first()?.instances().first()?.state()?.name().map(|s| s.as_str().to_string()));
-        assert!(matches!(state.as_deref(), None | Some("terminated")), "{id} is {state:?}");
-    }
+    assert_group_gone(&aws, &asg, &instances);
     let cps = aws
         .block_on(aws.ecs.describe_capacity_providers().capacity_providers(format!("{cluster}-web")).send())
         .map(|o| o.capacity_providers().iter().filter(|c| c.status().map(|s| s.as_str()) == Some("ACTIVE")).count())
@@ -186,6 +192,7 @@ fn plan_time_errors_name_the_argument() {
     assert!(text.contains("subnet_ids"), "the attribute is named: {}", out.describe());
 
     ws.write_config(&config(&ep, "errs", &subnets, &group, "  min_size = 3\n  max_size = 2\n  managed_termination_protection = true\n"));
+    // (min above max is an error; protection without managed scaling a warning beside it)
     let out = ws.run(&["validate"]);
     assert!(!out.success());
     let text = flat(&out.combined());
@@ -248,13 +255,6 @@ fn the_example_runs_wordpress_on_a_capacity_provider() {
     let asg = cp["auto_scaling_group_name"].as_str().unwrap().to_string();
     let instances = group_instances(&aws, &asg);
     ws.destroy();
-    assert!(!group_exists(&aws, &asg), "the group is deleted");
-    for id in &instances {
-        let state = aws
-            .block_on(aws.ec2.describe_instances().instance_ids(id).send())
-            .ok()
-            .and_then(|o| o.reservations().first()?.instances().first()?.state()?.name().map(|s| s.as_str().to_string()));
-        assert!(matches!(state.as_deref(), None | Some("terminated")), "{id} is {state:?}");
-    }
+    assert_group_gone(&aws, &asg, &instances);
     assert!(aws.cluster_is_gone("wordpress"));
 }

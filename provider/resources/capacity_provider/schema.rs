@@ -4,10 +4,10 @@
 use crate::framework::timeouts::timeouts_block;
 use crate::framework::validate::int_between;
 use crate::resources::cluster::same_cluster;
-use crate::resources::container_instance::metadata::BLOCK as METADATA_BLOCK;
 use crate::resources::container_instance::schema::{
     check_cluster, check_instance_type, check_kms_key, check_user_data_extra, metadata_options_block,
 };
+use crate::resources::container_instance::validate::check_volume_and_metadata;
 use crate::resources::names::ecs_name;
 use crate::resources::tags;
 use crate::tf::{AttrPath, Attribute, Block, Diagnostics, NestedBlock, Schema, Type, Value};
@@ -135,26 +135,13 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
         && config.get("managed_scaling").is_null()
         && !config.get("managed_scaling").is_unknown()
     {
-        diags.error_at(
+        diags.warning_at(
             AttrPath::root("managed_termination_protection"),
             "Managed termination protection needs managed scaling",
-            "ECS protects instances from scale-in only for a capacity provider whose managed scaling is on. Add a `managed_scaling` block, or set `managed_termination_protection = false`.",
+            "ECS protects instances from scale-in only for a capacity provider whose managed scaling is on: without it the instances are launched protected, and nothing takes the protection off again but this provider's destroy. Add a `managed_scaling` block, or set `managed_termination_protection = false`.",
         );
     }
-    if !config.get("root_volume_kms_key_id").is_null() && config.get("root_volume_encrypted").as_bool() == Some(false) {
-        diags.error_at(
-            AttrPath::root("root_volume_kms_key_id"),
-            "A KMS key needs encrypted root volumes",
-            "`root_volume_kms_key_id` encrypts the root volumes, but `root_volume_encrypted` is false. Remove the key, or set `root_volume_encrypted` to true.",
-        );
-    }
-    if config.get(METADATA_BLOCK).get("http_endpoint").as_str() == Some("disabled") {
-        diags.warning_at(
-            AttrPath::root(METADATA_BLOCK).attr("http_endpoint"),
-            "The instance metadata service is disabled",
-            "The ECS agent reads the instance's identity and its role credentials from the instance metadata service: instances with the service disabled do not join the cluster.",
-        );
-    }
+    check_volume_and_metadata(config, diags);
 }
 
 #[cfg(test)]
@@ -189,6 +176,7 @@ mod tests {
     fn protection_needs_managed_scaling() {
         let d = check(&[("managed_termination_protection", true.into())]);
         assert_eq!(d.0[0].path.as_ref().unwrap().to_string(), "managed_termination_protection");
+        assert!(!d.has_errors(), "AWS accepts it (it does nothing): a warning");
         assert!(check(&[
             ("managed_termination_protection", true.into()),
             ("managed_scaling", Value::object([("target_capacity", Value::int(100))]))

@@ -18,7 +18,7 @@ pub(crate) mod metadata;
 pub(crate) mod registration;
 pub(crate) mod schema;
 pub(crate) mod user_data;
-mod validate;
+pub(crate) mod validate;
 
 use crate::framework::IdentitySchema;
 use async_trait::async_trait;

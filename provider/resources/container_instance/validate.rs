@@ -4,6 +4,12 @@ use super::metadata::BLOCK as METADATA_BLOCK;
 use crate::tf::{AttrPath, Diagnostics, Value};
 
 pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
+    check_volume_and_metadata(config, diags);
+}
+
+/// The checks an instance's launch settings share, here and in `awsecs_capacity_provider`: a KMS
+/// key needs encryption; a disabled metadata service keeps the agent from joining (a warning).
+pub(crate) fn check_volume_and_metadata(config: &Value, diags: &mut Diagnostics) {
     if !config.get("root_volume_kms_key_id").is_null() && config.get("root_volume_encrypted").as_bool() == Some(false) {
         diags.error_at(
             AttrPath::root("root_volume_kms_key_id"),
