@@ -153,6 +153,25 @@ fn lifecycle_heals_scales_in_place_and_destroys_in_order() {
     ws.apply();
     assert_eq!(n(&ws.resource(ADDR), "launch_template_version"), version + 1);
 
+    // More instance types: a mixed instances policy over the template, in place; and back.
+    let medium = config(&ep, cluster, &subnets, &group, body).replace("t3.small", "t3.medium");
+    ws.write_config(&medium.replace("  min_size = 1\n", "  min_size = 1\n  mixed_instance_types = [\"t3a.medium\", \"m5.large\"]\n"));
+    assert_eq!(ws.plan_actions(), vec![(ADDR.to_string(), vec!["update".to_string()])]);
+    ws.apply();
+    let policy = aws
+        .block_on(aws.autoscaling.describe_auto_scaling_groups().auto_scaling_group_names(&asg).send())
+        .unwrap_or_else(|e| panic!("DescribeAutoScalingGroups: {}", err_text(&e)))
+        .auto_scaling_groups()[0]
+        .mixed_instances_policy()
+        .cloned()
+        .expect("a mixed instances policy");
+    let types: Vec<&str> = policy.launch_template().unwrap().overrides().iter().filter_map(|o| o.instance_type()).collect();
+    assert_eq!(types, vec!["t3.medium", "t3a.medium", "m5.large"]);
+    assert_eq!(strings(&ws.resource(ADDR), "mixed_instance_types"), vec!["t3a.medium", "m5.large"]);
+    ws.write_config(&medium);
+    ws.apply();
+    assert!(ws.resource(ADDR)["mixed_instance_types"].is_null());
+
     // Import by name gives the same state back.
     ws.state_rm(ADDR);
     ws.import(ADDR, &format!("{cluster}-web"));

@@ -91,8 +91,13 @@ pub(super) async fn read(ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diag
     v.set("tags", tags);
     v.set("tags_all", tags_all);
 
-    // What the instances launch from.
-    if let Some(spec) = group.launch_template() {
+    // What the instances launch from: the template alone, or a mixed instances policy over it.
+    let mixed = group.mixed_instances_policy().and_then(|m| m.launch_template());
+    let types: Vec<String> =
+        mixed.map(|t| t.overrides().iter().filter_map(|o| o.instance_type().map(str::to_string)).collect()).unwrap_or_default();
+    let none = if state.get("mixed_instance_types").as_list().is_some_and(|l| l.is_empty()) { Value::List(vec![]) } else { Value::Null };
+    v.set("mixed_instance_types", if types.len() > 1 { strings(types[1..].to_vec()) } else { none });
+    if let Some(spec) = group.launch_template().or(mixed.and_then(|t| t.launch_template_specification())) {
         let id = spec.launch_template_id().unwrap_or_default().to_string();
         let version = spec.version().unwrap_or("$Latest").to_string();
         v.set("launch_template_id", id.clone().into());

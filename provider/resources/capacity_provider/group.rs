@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_autoscaling::types::LaunchTemplateSpecification;
+use aws_sdk_autoscaling::types::{
+    InstancesDistribution, LaunchTemplate, LaunchTemplateOverrides, LaunchTemplateSpecification, MixedInstancesPolicy,
+};
 use aws_sdk_ec2::types::Image;
 use aws_sdk_ecs::types::{
     AutoScalingGroupProvider, AutoScalingGroupProviderUpdate, CapacityProviderStrategyItem, ManagedDraining, ManagedScaling,
@@ -90,6 +92,22 @@ async fn image(ctx: &Ctx, cfg: &Config) -> Result<Image, Diagnostics> {
 
 fn template_spec(id: &str, version: i64) -> LaunchTemplateSpecification {
     LaunchTemplateSpecification::builder().launch_template_id(id).version(version.to_string()).build()
+}
+
+/// What the group launches from: the launch template alone, or (with `mixed_instance_types`) a
+/// mixed instances policy over it, `instance_type` first, all on demand.
+fn launch_source(cfg: &Config, id: &str, version: i64) -> (Option<LaunchTemplateSpecification>, Option<MixedInstancesPolicy>) {
+    if cfg.mixed_instance_types.is_empty() {
+        return (Some(template_spec(id, version)), None);
+    }
+    let overrides = std::iter::once(&cfg.instance_type)
+        .chain(&cfg.mixed_instance_types)
+        .map(|t| LaunchTemplateOverrides::builder().instance_type(t).build())
+        .collect();
+    let template =
+        LaunchTemplate::builder().launch_template_specification(template_spec(id, version)).set_overrides(Some(overrides)).build();
+    let distribution = InstancesDistribution::builder().on_demand_base_capacity(0).on_demand_percentage_above_base_capacity(100).build();
+    (None, Some(MixedInstancesPolicy::builder().launch_template(template).instances_distribution(distribution).build()))
 }
 
 fn managed_scaling(cfg: &Config) -> ManagedScaling {
@@ -188,7 +206,8 @@ pub(super) async fn create(ctx: &Ctx, cfg: &Config, planned: &Value, timeout: Du
             .autoscaling
             .create_auto_scaling_group()
             .auto_scaling_group_name(&name)
-            .launch_template(template_spec(&lt_id, lt_version))
+            .set_launch_template(launch_source(cfg, &lt_id, lt_version).0)
+            .set_mixed_instances_policy(launch_source(cfg, &lt_id, lt_version).1)
             // Empty until the capacity provider exists and serves the cluster: an instance that
             // registers before that never becomes the provider's (ECS names it at registration).
             .min_size(0)
@@ -331,14 +350,17 @@ pub(super) async fn update(ctx: &Ctx, prior: &Value, planned: &Value, timeout: D
         version = launch_template::new_version(ctx, &lt_id, launch_template::data(&with_image, &cluster, &image)).await?;
     }
     let group_changed = version != prior.get("launch_template_version").as_i64().unwrap_or(1)
-        || ["min_size", "max_size", "desired_capacity", "subnet_ids", "managed_termination_protection"].iter().any(|k| changed(k));
+        || ["min_size", "max_size", "desired_capacity", "subnet_ids", "managed_termination_protection", "mixed_instance_types"]
+            .iter()
+            .any(|k| changed(k));
     if group_changed {
         tracing::info!(group = %name, version, "updating Auto Scaling group");
         ctx.aws
             .autoscaling
             .update_auto_scaling_group()
             .auto_scaling_group_name(&name)
-            .launch_template(template_spec(&lt_id, version))
+            .set_launch_template(launch_source(&cfg, &lt_id, version).0)
+            .set_mixed_instances_policy(launch_source(&cfg, &lt_id, version).1)
             .min_size(cfg.min_size)
             .max_size(cfg.max_size)
             .set_desired_capacity(cfg.desired_capacity)

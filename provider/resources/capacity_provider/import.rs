@@ -33,11 +33,14 @@ pub(super) async fn import(ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
         .await
         .map_err(read_failed(format!("Auto Scaling group {group_name:?}")))?
         .ok_or_else(|| not_found(format!("Its Auto Scaling group {group_name:?} is gone.")))?;
-    let spec = group.launch_template().ok_or_else(|| {
-        not_found(format!(
-            "Its Auto Scaling group {group_name:?} launches from no launch template (this resource manages groups with one)."
-        ))
-    })?;
+    let spec = group
+        .launch_template()
+        .or(group.mixed_instances_policy().and_then(|m| m.launch_template()?.launch_template_specification()))
+        .ok_or_else(|| {
+            not_found(format!(
+                "Its Auto Scaling group {group_name:?} launches from no launch template (this resource manages groups with one)."
+            ))
+        })?;
     let lt_id = spec.launch_template_id().unwrap_or_default();
     let lt = ctx
         .aws

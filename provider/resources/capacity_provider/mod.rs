@@ -37,6 +37,8 @@ pub(super) struct Config {
     pub cluster: String,
     pub name: String,
     pub instance_type: String,
+    /// Further types of a mixed instances policy (empty: one type).
+    pub mixed_instance_types: Vec<String>,
     pub ami_id: Option<String>,
     pub subnet_ids: Vec<String>,
     pub security_group_ids: Vec<String>,
@@ -72,6 +74,7 @@ impl From<&Value> for Config {
             cluster: s("cluster").unwrap_or_default(),
             name: s("name").unwrap_or_default(),
             instance_type: s("instance_type").unwrap_or_default(),
+            mixed_instance_types: v.get("mixed_instance_types").to_string_list(),
             ami_id: s("ami_id"),
             subnet_ids: v.get("subnet_ids").to_string_list(),
             security_group_ids: v.get("security_group_ids").to_string_list(),

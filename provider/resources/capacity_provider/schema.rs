@@ -4,6 +4,7 @@
 use crate::framework::timeouts::timeouts_block;
 use crate::framework::validate::int_between;
 use crate::resources::cluster::same_cluster;
+use crate::resources::container_instance::launch::architecture;
 use crate::resources::container_instance::schema::{
     check_cluster, check_instance_type, check_kms_key, check_user_data_extra, metadata_options_block,
 };
@@ -34,6 +35,18 @@ pub(super) fn schema() -> Schema {
                     .describe("Capacity provider name: 1-255 letters, digits, hyphens and underscores, not starting with `aws`, `ecs` or `fargate`. The launch template and the Auto Scaling group are named `awsecs-CLUSTER-NAME`. Changing it creates a new capacity provider."),
             )
             .attr(Attribute::required("instance_type", Type::String).validate(|v| check_instance_type(v.as_str().unwrap_or(""))).describe(format!("EC2 instance type, such as `t3.small`. {template}")))
+            .attr(
+                Attribute::optional("mixed_instance_types", Type::list(Type::String))
+                    .validate(|v| {
+                        for t in v.as_list().unwrap_or(&[]) {
+                            if let Some(t) = t.as_str() {
+                                check_instance_type(t)?;
+                            }
+                        }
+                        Ok(())
+                    })
+                    .describe("More instance types the group may launch besides `instance_type` (a mixed instances policy: on-demand, `instance_type` first, then these in order), all of its architecture: one image serves them all. Changes in place."),
+            )
             .attr(Attribute::optional_computed("ami_id", Type::String).describe(format!("Image to launch. Left out: the ECS-optimized Amazon Linux 2023 image AWS recommends, at create time, for the instance type's architecture (arm64 for Graviton types). {template}")))
             .attr(
                 Attribute::required("subnet_ids", Type::set(Type::String))
@@ -141,6 +154,18 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
             "ECS protects instances from scale-in only for a capacity provider whose managed scaling is on: without it the instances are launched protected, and nothing takes the protection off again but this provider's destroy. Add a `managed_scaling` block, or set `managed_termination_protection = false`.",
         );
     }
+    if let (Some(first), Some(more)) = (config.get("instance_type").as_str(), config.get("mixed_instance_types").as_list()) {
+        let arch = architecture(first);
+        for (i, t) in more.iter().enumerate() {
+            let Some(t) = t.as_str() else { continue };
+            let p = AttrPath::root("mixed_instance_types").index(i);
+            if architecture(t) != arch {
+                diags.error_at(p, format!("{t} is not an {arch} instance type like {first}"), format!("The group launches every type from one image, built for {first}'s architecture ({arch}); {t} is {}. Use types of one architecture (Graviton types with a Graviton `instance_type`).", architecture(t)));
+            } else if t == first || more[..i].iter().any(|o| o.as_str() == Some(t)) {
+                diags.error_at(p, format!("{t} is named twice"), "Name each instance type once (`instance_type` counts).");
+            }
+        }
+    }
     check_volume_and_metadata(config, diags);
 }
 
@@ -170,6 +195,17 @@ mod tests {
         assert_eq!(d.0[0].path.as_ref().unwrap().to_string(), "desired_capacity");
         assert!(check(&[("min_size", Value::int(1)), ("max_size", Value::int(2)), ("desired_capacity", Value::int(2))]).is_empty());
         assert!(check(&[("min_size", Value::Unknown), ("max_size", Value::int(2)), ("desired_capacity", Value::int(2))]).is_empty());
+    }
+
+    #[test]
+    fn mixed_types_share_the_architecture_and_appear_once() {
+        let list = |items: &[&str]| Value::List(items.iter().map(|t| Value::string(*t)).collect());
+        assert!(check(&[("instance_type", "t3.small".into()), ("mixed_instance_types", list(&["t3a.small", "m5.large"]))]).is_empty());
+        let d = check(&[("instance_type", "t3.small".into()), ("mixed_instance_types", list(&["t4g.small"]))]);
+        assert_eq!(d.0[0].path.as_ref().unwrap().to_string(), "mixed_instance_types[0]");
+        assert!(d.0[0].summary.contains("x86_64"), "{:?}", d.0[0]);
+        let d = check(&[("instance_type", "t3.small".into()), ("mixed_instance_types", list(&["t3a.small", "t3.small"]))]);
+        assert_eq!(d.0[0].path.as_ref().unwrap().to_string(), "mixed_instance_types[1]");
     }
 
     #[test]
