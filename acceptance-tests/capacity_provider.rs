@@ -172,6 +172,28 @@ fn lifecycle_heals_scales_in_place_and_destroys_in_order() {
     ws.apply();
     assert!(ws.resource(ADDR)["mixed_instance_types"].is_null());
 
+    // With instance_refresh, a new template version also replaces the running instances.
+    let before = group_instances(&aws, &asg);
+    let refreshing = medium.replace("  min_size = 1\n", "  min_size = 1\n  instance_refresh = true\n");
+    ws.write_config(&refreshing);
+    ws.apply();
+    assert_eq!(group_instances(&aws, &asg), before, "turning it on replaces nothing by itself");
+    ws.write_config(&refreshing.replace("t3.medium", "t3.large"));
+    ws.apply();
+    let after = group_instances(&aws, &asg);
+    assert!(!after.is_empty() && after.iter().all(|i| !before.contains(i)), "every instance was replaced: {before:?} -> {after:?}");
+    let types: Vec<String> = after
+        .iter()
+        .filter_map(|id| {
+            let out = aws.block_on(aws.ec2.describe_instances().instance_ids(id).send()).ok()?;
+            Some(out.reservations().first()?.instances().first()?.instance_type()?.as_str().to_string())
+        })
+        .collect();
+    assert!(types.iter().all(|t| t == "t3.large"), "the replacements run the new version: {types:?}");
+    assert_eq!(n(&ws.resource(ADDR), "registered_count"), after.len() as i64);
+    ws.write_config(&medium);
+    ws.apply();
+
     // Import by name gives the same state back.
     ws.state_rm(ADDR);
     ws.import(ADDR, &format!("{cluster}-web"));

@@ -320,8 +320,87 @@ def _delete_group(self):
     _log(f"ForceDelete of group {group.name}: terminated {', '.join(ids)}")
 
 
+# Instance refreshes (moto has none): group name -> list of refreshes, newest last. A refresh
+# replaces the instances the group had when it started, one per look at it (DescribeInstanceRefreshes),
+# each by terminating it so that the group launches a replacement from its current launch template;
+# it is Successful once none of them is left. AWS replaces in batches that keep
+# MinHealthyPercentage (default 90) healthy and waits for each new instance's warm-up: this is one at
+# a time and at once (a simplification listed in the ledger's gaps).
+_refreshes = {}
+_refresh_count = [0]
+
+
+def _start_refresh(self):
+    backend = self.autoscaling_backend
+    name = self._get_param("AutoScalingGroupName") or ""
+    group = backend.autoscaling_groups.get(name)
+    if group is None:
+        raise AutoscalingClientError("ValidationError", f"AutoScalingGroup name not found - AutoScalingGroup '{name}' not found")
+    if any(r["Status"] in ("Pending", "InProgress") for r in _refreshes.get(name, [])):
+        raise AutoscalingClientError("InstanceRefreshInProgress", f"An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.")
+    _refresh_count[0] += 1
+    refresh = {
+        "InstanceRefreshId": f"{_refresh_count[0]:08d}-0000-4000-8000-{_refresh_count[0]:012d}",
+        "AutoScalingGroupName": name,
+        "Status": "InProgress",
+        "PercentageComplete": 0,
+        "InstancesToUpdate": 0,
+        "old": [st.instance.id for st in group.instance_states],
+    }
+    refresh["InstancesToUpdate"] = len(refresh["old"])
+    _refreshes.setdefault(name, []).append(refresh)
+    _log(f"StartInstanceRefresh of {name}: replacing {', '.join(refresh['old']) or 'nothing'}")
+    return refresh["InstanceRefreshId"]
+
+
+def _progress(backend, refresh):
+    group = backend.autoscaling_groups.get(refresh["AutoScalingGroupName"])
+    if refresh["Status"] != "InProgress":
+        return
+    current = [st.instance.id for st in group.instance_states] if group else []
+    left = [i for i in refresh["old"] if i in current]
+    if left:
+        backend.ec2_backend.terminate_instances([left[0]])
+        backend.notify_terminate_instances([left[0]])
+        _log(f"instance refresh {refresh['InstanceRefreshId']}: replaced {left[0]}")
+        left = left[1:]
+    total = max(len(refresh["old"]), 1)
+    refresh["PercentageComplete"] = int(100 * (total - len(left)) / total) if refresh["old"] else 100
+    refresh["InstancesToUpdate"] = len(left)
+    if not left:
+        refresh["Status"] = "Successful"
+
+
+def _describe_refreshes(self):
+    backend = self.autoscaling_backend
+    name = self._get_param("AutoScalingGroupName") or ""
+    wanted = self._get_param("InstanceRefreshIds") or []
+    out = []
+    for r in reversed(_refreshes.get(name, [])):
+        if wanted and r["InstanceRefreshId"] not in wanted:
+            continue
+        _progress(backend, r)
+        out.append({k: v for k, v in r.items() if k != "old"})
+    return out
+
+
 def _asg_call_action(self):
-    if self._get_action() == "DeleteAutoScalingGroup":
+    action = self._get_action()
+    if action in ("StartInstanceRefresh", "DescribeInstanceRefreshes"):
+        try:
+            if action == "StartInstanceRefresh":
+                result = {"InstanceRefreshId": _start_refresh(self)}
+            else:
+                result = {"InstanceRefreshes": _describe_refreshes(self)}
+        except ServiceException as e:
+            _log(f"{action}: {e.code}: {e.message}")
+            return _error(self, e)
+        status, headers, body = self.serialized(ActionResult(result))
+        headers["status"] = status
+        status, headers, body = self._transform_response(self.response_headers, (body, headers))
+        headers, body = self._enrich_response(headers, body)
+        return status, headers, body
+    if action == "DeleteAutoScalingGroup":
         try:
             _delete_group(self)
         except ServiceException as e:
@@ -337,6 +416,27 @@ AutoScalingResponse.call_action = _asg_call_action
 # hooks (see launch.py)
 
 
+def _fix_template_user_data():
+    """moto stores the user data of a CreateLaunchTemplateVersion as a plain string (CreateLaunchTemplate
+    wraps it), and then fails an assertion whenever a group launches from that version. AWS launches
+    from any version: wrap them, so that a group replaces instances after a launch template update."""
+    from moto.core.types import Base64EncodedString
+    from moto.ec2.models import ec2_backends
+
+    for account in ec2_backends.values():
+        for backend in account.values():
+            for template in getattr(backend, "launch_templates", {}).values():
+                for version in template.versions:
+                    data = version.data
+                    if isinstance(data.get("UserData"), str):
+                        try:
+                            data["UserData"] = Base64EncodedString(data["UserData"])
+                        except ValueError:
+                            pass
+
+
 def before(req):
     if req.service == "ecs":
         _settle()
+    if req.service in ("autoscaling", "ec2"):
+        _fix_template_user_data()

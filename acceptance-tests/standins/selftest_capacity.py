@@ -512,6 +512,29 @@ def scale_in_spares_protected_instances_and_the_agent_follows(aws):
 # ---------------------------------------------------------------------------------------------
 
 
+@scenario
+def instance_refresh_replaces_the_instances_it_found(aws):
+    c = aws.cluster("refresh")
+    aws.group(c, "g-refresh", desired=2)
+    before = sorted(ci["ec2InstanceId"] for ci in aws.instances(c, group="g-refresh").values())
+    check(len(before) == 2, f"two instances registered: {before}")
+    rid = aws.asg.start_instance_refresh(AutoScalingGroupName="g-refresh")["InstanceRefreshId"]
+    refused(aws.asg.start_instance_refresh, "InstanceRefreshInProgress", AutoScalingGroupName="g-refresh")
+    seen = []
+    for _ in range(5):
+        r = aws.asg.describe_instance_refreshes(AutoScalingGroupName="g-refresh", InstanceRefreshIds=[rid])["InstanceRefreshes"][0]
+        seen.append(r["Status"])
+        if r["Status"] == "Successful":
+            break
+    check(seen[0] == "InProgress" and seen[-1] == "Successful", f"the refresh runs, then succeeds: {seen}")
+    check(len(seen) == 2, f"one instance replaced per look: {seen}")
+    group = aws.group_info("g-refresh")
+    after = sorted(i["InstanceId"] for i in group["Instances"])
+    check(len(after) == 2 and not set(after) & set(before), f"every instance it found was replaced: {before} -> {after}")
+    registered = sorted(ci["ec2InstanceId"] for ci in aws.instances(c, group="g-refresh").values())
+    check(registered == after, f"the replacements joined the cluster: {registered}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-k", default="", help="only scenarios whose name contains this")

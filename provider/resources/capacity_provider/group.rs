@@ -408,7 +408,11 @@ pub(super) async fn update(ctx: &Ctx, prior: &Value, planned: &Value, timeout: D
         )
         .await?;
     }
-    if ["min_size", "desired_capacity"].iter().any(|k| changed(k)) {
+    let new_version = version != prior.get("launch_template_version").as_i64().unwrap_or(1);
+    if new_version && cfg.instance_refresh {
+        members::refresh(ctx, &name, timeout).await?;
+    }
+    if ["min_size", "desired_capacity"].iter().any(|k| changed(k)) || (new_version && cfg.instance_refresh) {
         members::wait_registered(ctx, &cluster, &name, cfg.wanted(), timeout).await?;
     }
     let mut state = planned.clone();

@@ -66,6 +66,8 @@ pub(super) async fn import(ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
         ("desired_capacity", Value::opt_int(group.desired_capacity().map(i64::from))),
         ("ami_id", "".into()),
         ("managed_draining", Value::Bool(true)),
+        // Terraform-only: not in AWS, so the default.
+        ("instance_refresh", Value::Bool(false)),
     ]);
     match flatten::read(ctx, &seed).await? {
         Some(mut v) => {

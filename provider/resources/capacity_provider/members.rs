@@ -75,3 +75,58 @@ pub(super) async fn wait_registered(ctx: &Ctx, cluster: &str, group: &str, wante
         })
         .await
 }
+
+/// Starts an instance refresh of the group (its instances replaced by ones of the current launch
+/// template version) and waits until Auto Scaling reports it Successful; a refresh that fails or is
+/// cancelled is an error with Auto Scaling's reason.
+pub(super) async fn refresh(ctx: &Ctx, group: &str, timeout: Duration) -> Result<(), Diagnostics> {
+    tracing::info!(group, "starting an instance refresh");
+    let id = ctx
+        .aws
+        .autoscaling
+        .start_instance_refresh()
+        .auto_scaling_group_name(group)
+        .send()
+        .await
+        .map_err(|e| {
+            Diagnostics::of_error(
+                format!("Cannot start an instance refresh of Auto Scaling group {group:?}"),
+                crate::aws::errors::describe(&e),
+            )
+        })?
+        .instance_refresh_id()
+        .unwrap_or_default()
+        .to_string();
+    Wait::new(ctx, format!("the instance refresh {id} of Auto Scaling group {group:?} to replace its instances"), timeout)
+        .until(|| async {
+            let out = ctx
+                .aws
+                .autoscaling
+                .describe_instance_refreshes()
+                .auto_scaling_group_name(group)
+                .instance_refresh_ids(&id)
+                .send()
+                .await
+                .map_err(|e| read_failed(format!("the instance refresh {id}"))(crate::aws::errors::AwsError::from_sdk(&e)))?;
+            let Some(r) = out.instance_refreshes().first() else {
+                return Ok(Poll::Pending("Auto Scaling does not list the refresh yet".into()));
+            };
+            let status = r.status().map(|s| s.as_str()).unwrap_or("?");
+            match status {
+                "Successful" => Ok(Poll::Done(())),
+                "Failed" | "Cancelled" | "RollbackSuccessful" | "RollbackFailed" => Err(Diagnostics::of_error(
+                    format!("The instance refresh of Auto Scaling group {group:?} ended {status}"),
+                    format!(
+                        "{} The group keeps the instances it has; run `terraform apply` again to retry.",
+                        r.status_reason().unwrap_or("Auto Scaling gave no reason.")
+                    ),
+                )),
+                _ => Ok(Poll::Pending(format!(
+                    "{status}, {}% done, {} instance(s) to replace",
+                    r.percentage_complete().unwrap_or(0),
+                    r.instances_to_update().unwrap_or(0)
+                ))),
+            }
+        })
+        .await
+}

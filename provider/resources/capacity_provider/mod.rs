@@ -56,6 +56,7 @@ pub(super) struct Config {
     pub managed_scaling: Option<(i32, i32, i32)>,
     pub managed_termination_protection: bool,
     pub managed_draining: bool,
+    pub instance_refresh: bool,
     /// (weight, base) in the cluster's default strategy.
     pub default_strategy: Option<(i32, i32)>,
     pub tags_all: BTreeMap<String, String>,
@@ -97,6 +98,7 @@ impl From<&Value> for Config {
             }),
             managed_termination_protection: v.get("managed_termination_protection").as_bool().unwrap_or(false),
             managed_draining: v.get("managed_draining").as_bool().unwrap_or(true),
+            instance_refresh: v.get("instance_refresh").as_bool().unwrap_or(false),
             default_strategy: matches!(ds, Value::Object(_)).then(|| (int(ds.get("weight"), 1), int(ds.get("base"), 0))),
             tags_all: v.get("tags_all").to_string_map(),
         }
