@@ -26,6 +26,74 @@ fn map_value(m: BTreeMap<String, String>, prior: &Value) -> Value {
     }
 }
 
+/// A bool AWS may return as false for "not set": false reads back as unset unless configured.
+fn bool_value(aws: Option<bool>, prior: &Value) -> Value {
+    match aws {
+        Some(true) => Value::Bool(true),
+        Some(false) if !prior.is_null() => Value::Bool(false),
+        _ => Value::Null,
+    }
+}
+
+/// A string AWS fills with its default when it was left out: the default reads back as unset then.
+fn string_or_default(aws: Option<&str>, default: &str, prior: &Value) -> Value {
+    match aws.filter(|s| !s.is_empty()) {
+        Some(s) if s == default && prior.is_null() => Value::Null,
+        other => Value::opt_string(other),
+    }
+}
+
+fn secrets_value(list: &[aws_sdk_ecs::types::Secret]) -> Value {
+    Value::List(
+        list.iter().map(|sv| Value::object([("name", Value::string(sv.name())), ("value_from", Value::string(sv.value_from()))])).collect(),
+    )
+}
+
+fn health_check_value(hc: Option<&aws_sdk_ecs::types::HealthCheck>, prior: &Value) -> Value {
+    let Some(hc) = hc else { return Value::Null };
+    let start = match hc.start_period() {
+        Some(0) if prior.get("start_period").is_null() => Value::Null,
+        other => Value::opt_int(other.map(i64::from)),
+    };
+    Value::object([
+        ("command", Value::List(hc.command().iter().map(|c| Value::string(c.clone())).collect())),
+        ("interval", Value::int(hc.interval().unwrap_or(30) as i64)),
+        ("timeout", Value::int(hc.timeout().unwrap_or(5) as i64)),
+        ("retries", Value::int(hc.retries().unwrap_or(3) as i64)),
+        ("start_period", start),
+    ])
+}
+
+fn linux_parameters_value(lp: Option<&aws_sdk_ecs::types::LinuxParameters>, prior: &Value) -> Value {
+    let Some(lp) = lp else { return Value::Null };
+    let strings = |l: &[String]| l.to_vec();
+    let caps = match lp.capabilities() {
+        Some(c) if !(c.add().is_empty() && c.drop().is_empty()) || prior.get("capabilities").as_map().is_some() => Value::object([
+            ("add", list_value(&strings(c.add()), prior.get("capabilities").get("add"))),
+            ("drop", list_value(&strings(c.drop()), prior.get("capabilities").get("drop"))),
+        ]),
+        _ => Value::Null,
+    };
+    let tmpfs: Vec<Value> = lp
+        .tmpfs()
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            Value::object([
+                ("container_path", Value::string(t.container_path())),
+                ("size", Value::int(t.size() as i64)),
+                ("mount_options", list_value(&strings(t.mount_options()), prior_item(prior, "tmpfs", k).get("mount_options"))),
+            ])
+        })
+        .collect();
+    let init = bool_value(lp.init_process_enabled(), prior.get("init_process_enabled"));
+    let shm = Value::opt_int(lp.shared_memory_size().map(i64::from));
+    if prior.is_null() && caps.is_null() && tmpfs.is_empty() && init.is_null() && shm.is_null() {
+        return Value::Null; // an empty object AWS returns for "not set"
+    }
+    Value::object([("init_process_enabled", init), ("shared_memory_size", shm), ("capabilities", caps), ("tmpfs", Value::List(tmpfs))])
+}
+
 fn prior_item<'a>(prior: &'a Value, block: &str, k: usize) -> &'a Value {
     prior.get(block).as_list().and_then(|l| l.get(k)).unwrap_or(&crate::tf::value::NULL)
 }
@@ -79,11 +147,34 @@ fn container_value(c: &ContainerDefinition, prior: &Value, mode: &str) -> Value 
             ])
         })
         .collect();
-    let secrets = c
-        .secrets()
+    let secrets = secrets_value(c.secrets());
+    let depends_on = c
+        .depends_on()
         .iter()
-        .map(|sv| Value::object([("name", Value::string(sv.name())), ("value_from", Value::string(sv.value_from()))]))
+        .map(|d| {
+            Value::object([("container_name", Value::string(d.container_name())), ("condition", Value::string(d.condition().as_str()))])
+        })
         .collect();
+    let ulimits = c
+        .ulimits()
+        .iter()
+        .map(|u| {
+            Value::object([
+                ("name", Value::string(u.name().as_str())),
+                ("soft_limit", Value::int(u.soft_limit() as i64)),
+                ("hard_limit", Value::int(u.hard_limit() as i64)),
+            ])
+        })
+        .collect();
+    let environment_files = c
+        .environment_files()
+        .iter()
+        .map(|f| Value::object([("value", Value::string(f.value())), ("type", Value::string(f.r#type().as_str()))]))
+        .collect();
+    let repository_credentials = match c.repository_credentials() {
+        Some(r) => Value::object([("credentials_parameter", Value::string(r.credentials_parameter()))]),
+        None => Value::Null,
+    };
     let environment: BTreeMap<String, String> =
         c.environment().iter().filter_map(|kv| Some((kv.name()?.to_string(), kv.value().unwrap_or_default().to_string()))).collect();
     let labels: BTreeMap<String, String> =
@@ -95,6 +186,7 @@ fn container_value(c: &ContainerDefinition, prior: &Value, mode: &str) -> Value 
             Value::object([
                 ("log_driver", Value::string(lc.log_driver().as_str())),
                 ("options", map_value(options, prior.get("log_configuration").get("options"))),
+                ("secret_option", secrets_value(lc.secret_options())),
             ])
         }
         None => Value::Null,
@@ -115,9 +207,44 @@ fn container_value(c: &ContainerDefinition, prior: &Value, mode: &str) -> Value 
         ("docker_labels", map_value(labels, prior.get("docker_labels"))),
         ("port_mapping", Value::List(port_mappings)),
         ("mount_point", Value::List(mount_points)),
-        ("secret", Value::List(secrets)),
+        ("secret", secrets),
         ("volumes_from", Value::List(volumes_from)),
         ("log_configuration", log),
+        ("stop_timeout", Value::opt_int(c.stop_timeout().map(i64::from))),
+        ("start_timeout", Value::opt_int(c.start_timeout().map(i64::from))),
+        ("user", Value::opt_string(c.user().filter(|s| !s.is_empty()))),
+        ("readonly_root_filesystem", bool_value(c.readonly_root_filesystem(), prior.get("readonly_root_filesystem"))),
+        ("privileged", bool_value(c.privileged(), prior.get("privileged"))),
+        ("health_check", health_check_value(c.health_check(), prior.get("health_check"))),
+        ("depends_on", Value::List(depends_on)),
+        ("linux_parameters", linux_parameters_value(c.linux_parameters(), prior.get("linux_parameters"))),
+        ("ulimit", Value::List(ulimits)),
+        ("repository_credentials", repository_credentials),
+        ("environment_file", Value::List(environment_files)),
+    ])
+}
+
+fn efs_value(efs: Option<&aws_sdk_ecs::types::EfsVolumeConfiguration>, prior: &Value) -> Value {
+    let Some(e) = efs else { return Value::Null };
+    let auth = match e.authorization_config() {
+        Some(a) if a.access_point_id().is_some() || a.iam().is_some() || !prior.get("authorization_config").is_null() => {
+            let pa = prior.get("authorization_config");
+            let iam = string_or_default(a.iam().map(|i| i.as_str()), "DISABLED", pa.get("iam"));
+            let ap = Value::opt_string(a.access_point_id().filter(|s| !s.is_empty()));
+            if ap.is_null() && iam.is_null() && pa.is_null() {
+                Value::Null
+            } else {
+                Value::object([("access_point_id", ap), ("iam", iam)])
+            }
+        }
+        _ => Value::Null,
+    };
+    Value::object([
+        ("file_system_id", Value::string(e.file_system_id())),
+        ("root_directory", string_or_default(e.root_directory(), "/", prior.get("root_directory"))),
+        ("transit_encryption", string_or_default(e.transit_encryption().map(|t| t.as_str()), "DISABLED", prior.get("transit_encryption"))),
+        ("transit_encryption_port", Value::opt_int(e.transit_encryption_port().map(i64::from))),
+        ("authorization_config", auth),
     ])
 }
 
@@ -147,16 +274,37 @@ pub(super) fn to_state(td: &TaskDefinition, aws_tags: &[Tag], prior: &Value, def
             container_value(c, p, &mode)
         })
         .collect();
+    let prior_volumes = prior.get("volume").as_list().unwrap_or(&[]);
     let volumes = td
         .volumes()
         .iter()
         .map(|v| {
+            let p = prior_volumes.iter().find(|pv| pv.get("name").as_str() == v.name()).unwrap_or(&crate::tf::value::NULL);
             Value::object([
                 ("name", Value::opt_string(v.name())),
                 ("host_path", Value::opt_string(v.host().and_then(|h| h.source_path()).filter(|s| !s.is_empty()))),
+                ("efs_volume_configuration", efs_value(v.efs_volume_configuration(), p.get("efs_volume_configuration"))),
             ])
         })
         .collect();
+    let placement_constraints = td
+        .placement_constraints()
+        .iter()
+        .map(|c| {
+            Value::object([("type", Value::opt_string(c.r#type().map(|t| t.as_str()))), ("expression", Value::opt_string(c.expression()))])
+        })
+        .collect();
+    let runtime_platform = match td.runtime_platform() {
+        Some(rp) if rp.cpu_architecture().is_some() || rp.operating_system_family().is_some() => Value::object([
+            ("cpu_architecture", Value::opt_string(rp.cpu_architecture().map(|c| c.as_str()))),
+            ("operating_system_family", Value::opt_string(rp.operating_system_family().map(|o| o.as_str()))),
+        ]),
+        _ => Value::Null,
+    };
+    let ephemeral = match td.ephemeral_storage() {
+        Some(e) => Value::object([("size_in_gib", Value::int(e.size_in_gib() as i64))]),
+        None => Value::Null,
+    };
     let compat: Vec<String> = td.requires_compatibilities().iter().map(|c| c.as_str().to_string()).collect();
     let compat = if compat.is_empty() && prior.get("requires_compatibilities").as_list().is_none() {
         Value::Null
@@ -180,6 +328,11 @@ pub(super) fn to_state(td: &TaskDefinition, aws_tags: &[Tag], prior: &Value, def
         ("requires_compatibilities", compat),
         ("container", Value::List(containers)),
         ("volume", Value::Set(volumes)),
+        ("pid_mode", Value::opt_string(td.pid_mode().map(|m| m.as_str()))),
+        ("ipc_mode", Value::opt_string(td.ipc_mode().map(|m| m.as_str()))),
+        ("runtime_platform", runtime_platform),
+        ("ephemeral_storage", ephemeral),
+        ("placement_constraint", Value::List(placement_constraints)),
         ("tags", tags_v),
         ("tags_all", tags_all),
         ("skip_destroy", Value::Bool(prior.get("skip_destroy").as_bool().unwrap_or(false))),

@@ -14,6 +14,7 @@ mod flatten;
 mod migrate;
 mod schema;
 mod validate;
+mod validate_settings;
 
 use crate::framework::{IdentitySchema, MoveSource};
 use async_trait::async_trait;
@@ -121,8 +122,9 @@ impl Resource<Ctx> for TaskDefinitionResource {
 
     async fn create(&self, ctx: &Ctx, planned: &Value) -> Result<Value, Failed> {
         let family = s(planned, "family");
-        let containers = expand::container_definitions(planned)
-            .map_err(|e| Diagnostics::of_error(format!("Cannot build task definition {family:?}"), e))?;
+        let build_failed = |e: String| Diagnostics::of_error(format!("Cannot build task definition {family:?}"), e);
+        let containers = expand::container_definitions(planned).map_err(build_failed)?;
+        let volumes = expand::volumes(planned).map_err(build_failed)?;
         tracing::info!(family = %family, containers = containers.len(), "registering ECS task definition");
         let request = ctx
             .aws
@@ -136,7 +138,12 @@ impl Resource<Ctx> for TaskDefinitionResource {
             .set_memory(planned.get("memory").as_i64().map(|n| n.to_string()))
             .set_requires_compatibilities(expand::requires_compatibilities(planned))
             .set_container_definitions(Some(containers))
-            .set_volumes(expand::volumes(planned))
+            .set_volumes(volumes)
+            .set_pid_mode(expand::pid_mode(planned))
+            .set_ipc_mode(expand::ipc_mode(planned))
+            .set_runtime_platform(expand::runtime_platform(planned))
+            .set_ephemeral_storage(expand::ephemeral_storage(planned))
+            .set_placement_constraints(expand::placement_constraints(planned))
             .set_tags(crate::aws::tags::to_ecs(&planned.get("tags_all").to_string_map()));
         let out = match register_once(ctx, &family, request).await? {
             Registered::Answer(out) => out,

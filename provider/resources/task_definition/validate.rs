@@ -23,6 +23,7 @@ fn str_or<'a>(v: &'a Value, default: &'a str) -> Option<&'a str> {
 }
 
 pub(super) fn validate_config(cfg: &Value, d: &mut Diagnostics) {
+    settings(cfg, d);
     let mode = str_or(cfg.get("network_mode"), "bridge");
     let Some(containers) = cfg.get("container").as_list() else { return };
     let container_path = |i: usize| AttrPath::root("container").index(i);
@@ -286,7 +287,7 @@ pub(super) fn validate_config(cfg: &Value, d: &mut Diagnostics) {
             }
         }
         for vol in cfg.get("volume").as_list().unwrap_or(&[]) {
-            if let Some(path) = known_str(vol.get("host_path")) {
+            if let Some(path) = known_str(vol.get("host_path")).filter(|_| vol.get("efs_volume_configuration").is_null()) {
                 d.error_at(
                     AttrPath::root("volume"),
                     format!("Fargate does not support host_path volumes ({path:?})"),
@@ -295,6 +296,11 @@ pub(super) fn validate_config(cfg: &Value, d: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// The checks of the container settings, EFS volumes and task-level settings (`validate_settings`).
+fn settings(cfg: &Value, d: &mut Diagnostics) {
+    super::validate_settings::validate(cfg, d);
 }
 
 /// Fargate's task sizes ("Amazon ECS task definition parameters for Fargate", Task size): the task
@@ -320,7 +326,7 @@ fn sorted(s: &HashSet<String>) -> Vec<String> {
 }
 
 /// A `links` entry or `volumes_from.source_container` must name another container of the task.
-fn check_reference(
+pub(super) fn check_reference(
     d: &mut Diagnostics,
     path: AttrPath,
     what: &str,
