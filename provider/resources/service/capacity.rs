@@ -127,7 +127,11 @@ pub(super) async fn deployment_warning(ctx: &Ctx, req: &PlanRequest<'_>, planned
 /// together with another change of the service (only then does `update` call UpdateService).
 fn starts_deployment(prior: &Value, planned: &Value) -> bool {
     let (new, old) = (Config::from(planned), Config::from(prior));
-    if !same_task_definition(&new.task_definition, &old.task_definition) {
+    if !same_task_definition(&new.task_definition, &old.task_definition)
+        || new.capacity_providers != old.capacity_providers
+        || new.load_balancers != old.load_balancers
+        || new.execute_command != old.execute_command
+    {
         return true;
     }
     new.force_new_deployment

@@ -59,6 +59,12 @@ pub(super) fn to_state(s: &Service, prior: &Value, default_tags: &BTreeMap<Strin
         other => Value::opt_int(other.map(i64::from)),
     };
     let primary = s.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
+    let breaker = match dc.and_then(|d| d.deployment_circuit_breaker()) {
+        Some(cb) if cb.enable() || cb.rollback() || !prior.get("deployment_circuit_breaker").is_null() => {
+            Value::object([("enable", Value::Bool(cb.enable())), ("rollback", Value::Bool(cb.rollback()))])
+        }
+        _ => Value::Null,
+    };
     Value::object([
         ("id", arn.clone()),
         ("arn", arn),
@@ -104,6 +110,11 @@ pub(super) fn to_state(s: &Service, prior: &Value, default_tags: &BTreeMap<Strin
         ("placement_constraint", Value::List(constraints)),
         ("health_check_grace_period_seconds", grace),
         ("network_configuration", network_configuration::flatten(s.network_configuration(), prior)),
+        ("load_balancer", super::load_balancers::flatten(s.load_balancers())),
+        ("deployment_circuit_breaker", breaker),
+        ("enable_execute_command", Value::Bool(s.enable_execute_command())),
+        ("enable_ecs_managed_tags", Value::Bool(s.enable_ecs_managed_tags())),
+        ("propagate_tags", Value::string(s.propagate_tags().map(|p| p.as_str()).unwrap_or("NONE"))),
         ("force_new_deployment", Value::Bool(prior.get("force_new_deployment").as_bool().unwrap_or(false))),
         ("wait_for_steady_state", Value::Bool(prior.get("wait_for_steady_state").as_bool().unwrap_or(true))),
         ("running_count", Value::int(s.running_count() as i64)),

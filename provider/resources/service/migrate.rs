@@ -17,24 +17,18 @@ pub(super) fn move_state(from: &MoveSource<'_>) -> Result<Value, Diagnostics> {
     let mut src = migrate::source(from, "aws_ecs_service", 1, "awsecs_service")?;
     for key in [
         "alarms",
-        "capacity_provider_strategy",
-        "load_balancer",
         "service_registries",
         "service_connect_configuration",
         "volume_configuration",
         "vpc_lattice_configurations",
-        "enable_ecs_managed_tags",
-        "enable_execute_command",
         "force_delete",
         "triggers",
     ] {
         src.no_equivalent(key, |_| false);
     }
-    src.no_equivalent("propagate_tags", |v| v == "NONE");
     src.no_equivalent("scheduling_strategy", |v| v == "REPLICA");
     src.no_equivalent("platform_version", |v| v == "LATEST");
     src.no_equivalent("iam_role", |v| v.as_str().is_some_and(|r| r.ends_with(SERVICE_LINKED_ROLE)));
-    src.no_equivalent("deployment_circuit_breaker", |v| migrate::only(v).is_some_and(|b| b["enable"] != Json::Bool(true)));
     src.no_equivalent("deployment_controller", |v| migrate::only(v).is_some_and(|b| b["type"] == "ECS" || migrate::is_unset(&b["type"])));
     src.no_equivalent("deployment_configuration", |v| {
         migrate::only(v).is_some_and(|b| {
@@ -69,6 +63,51 @@ pub(super) fn move_state(from: &MoveSource<'_>) -> Result<Value, Diagnostics> {
         ]),
         None => Value::Null,
     };
+    let load_balancers: Vec<Value> = src
+        .get("load_balancer")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, lb)| {
+            // A Classic Load Balancer (elb_name) has no equivalent here.
+            if !migrate::is_unset(&lb["elb_name"]) || migrate::is_unset(&lb["target_group_arn"]) {
+                src.no_equivalent_at(format!("load_balancer[{i}]"), lb);
+                return None;
+            }
+            Some(Value::object([
+                ("target_group_arn", migrate::string(&lb["target_group_arn"])),
+                ("container_name", migrate::string(&lb["container_name"])),
+                ("container_port", migrate::int(&lb["container_port"])),
+            ]))
+        })
+        .collect();
+    let strategy: Vec<Value> = src
+        .get("capacity_provider_strategy")
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    Value::object([
+                        ("capacity_provider", migrate::string(&c["capacity_provider"])),
+                        ("weight", Value::int(migrate::int(&c["weight"]).as_i64().unwrap_or(0))),
+                        ("base", Value::int(migrate::int(&c["base"]).as_i64().unwrap_or(0))),
+                    ])
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let breaker = match migrate::only(src.get("deployment_circuit_breaker")) {
+        Some(b) if b["enable"] == Json::Bool(true) || b["rollback"] == Json::Bool(true) => {
+            Value::object([("enable", migrate::boolean(&b["enable"], false)), ("rollback", migrate::boolean(&b["rollback"], false))])
+        }
+        _ => Value::Null,
+    };
+    let propagate = match migrate::string(src.get("propagate_tags")) {
+        Value::Null => Value::string("NONE"),
+        v => v,
+    };
     let grace = migrate::int(src.get("health_check_grace_period_seconds"));
     let arn = match migrate::string(src.get("arn")) {
         Value::Null => migrate::string(src.get("id")),
@@ -81,7 +120,13 @@ pub(super) fn move_state(from: &MoveSource<'_>) -> Result<Value, Diagnostics> {
         ("cluster", migrate::string(src.get("cluster"))),
         ("task_definition", migrate::string(src.get("task_definition"))),
         ("desired_count", migrate::int(src.get("desired_count"))),
-        ("launch_type", migrate::string(src.get("launch_type"))),
+        ("launch_type", if strategy.is_empty() { migrate::string(src.get("launch_type")) } else { Value::Null }),
+        ("capacity_provider_strategy", Value::List(strategy)),
+        ("load_balancer", Value::List(load_balancers)),
+        ("deployment_circuit_breaker", breaker),
+        ("enable_execute_command", migrate::boolean(src.get("enable_execute_command"), false)),
+        ("enable_ecs_managed_tags", migrate::boolean(src.get("enable_ecs_managed_tags"), false)),
+        ("propagate_tags", propagate),
         ("deployment_minimum_healthy_percent", migrate::int(src.get("deployment_minimum_healthy_percent"))),
         ("deployment_maximum_percent", migrate::int(src.get("deployment_maximum_percent"))),
         ("health_check_grace_period_seconds", if grace.as_i64() == Some(0) { Value::Null } else { grace }),
@@ -147,15 +192,30 @@ mod tests {
     #[test]
     fn what_this_resource_does_not_manage_is_refused_by_name() {
         let mut s = state();
-        s["load_balancer"] = json!([{"container_name": "wordpress", "container_port": 80, "target_group_arn": "arn:tg"}]);
-        s["deployment_circuit_breaker"] = json!([{"enable": true, "rollback": true}]);
-        s["enable_execute_command"] = json!(true);
+        s["load_balancer"] = json!([{"elb_name": "classic", "container_name": "wordpress", "container_port": 80, "target_group_arn": ""}]);
+        s["service_registries"] = json!([{"registry_arn": "arn:aws:servicediscovery:r:1:service/srv-1"}]);
         s["iam_role"] = json!("arn:aws:iam::123456789012:role/ecs-lb");
         let err = moved(&s).unwrap_err();
         let d = &err.0[0].detail;
-        for k in ["`load_balancer`", "`deployment_circuit_breaker`", "`enable_execute_command`", "`iam_role`"] {
+        for k in ["`load_balancer[0]`", "`service_registries`", "`iam_role`"] {
             assert!(d.contains(k), "{k}: {d}");
         }
-        assert!(err.0[0].summary.contains("4 setting(s)"), "{:?}", err.0[0]);
+        assert!(err.0[0].summary.contains("3 setting(s)"), "{:?}", err.0[0]);
+    }
+
+    #[test]
+    fn production_settings_carry_over() {
+        let mut s = state();
+        let tg = "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/wp/0123456789abcdef";
+        s["load_balancer"] = json!([{"elb_name": "", "container_name": "wordpress", "container_port": 80, "target_group_arn": tg}]);
+        s["deployment_circuit_breaker"] = json!([{"enable": true, "rollback": true}]);
+        s["enable_execute_command"] = json!(true);
+        s["propagate_tags"] = json!("SERVICE");
+        let v = moved(&s).expect("moves");
+        assert_eq!(v.get("load_balancer").as_list().unwrap()[0].get("target_group_arn").as_str(), Some(tg));
+        assert_eq!(v.get("deployment_circuit_breaker").get("rollback").as_bool(), Some(true));
+        assert_eq!(v.get("enable_execute_command").as_bool(), Some(true));
+        assert_eq!(v.get("propagate_tags").as_str(), Some("SERVICE"));
+        assert!(moved(&state()).unwrap().get("deployment_circuit_breaker").is_null(), "off is the block left out");
     }
 }

@@ -10,6 +10,7 @@
 
 mod capacity;
 mod flatten;
+mod load_balancers;
 mod migrate;
 mod progress;
 pub(crate) mod schema;
@@ -21,7 +22,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{
-    DeploymentConfiguration, LaunchType, PlacementConstraint, PlacementConstraintType, PlacementStrategy, PlacementStrategyType, Service,
+    DeploymentCircuitBreaker, DeploymentConfiguration, LaunchType, LoadBalancer, PlacementConstraint, PlacementConstraintType,
+    PlacementStrategy, PlacementStrategyType, PropagateTags, Service,
 };
 
 pub use capacity::task_requirements;
@@ -60,6 +62,12 @@ struct Config {
     constraints: Vec<(String, Option<String>)>,
     grace: Option<i32>,
     network: Option<aws_sdk_ecs::types::NetworkConfiguration>,
+    load_balancers: Vec<LoadBalancer>,
+    /// (enable, rollback); None without the block.
+    circuit_breaker: Option<(bool, bool)>,
+    execute_command: bool,
+    managed_tags: bool,
+    propagate_tags: String,
     force_new_deployment: bool,
     wait: bool,
     tags_all: BTreeMap<String, String>,
@@ -112,14 +120,29 @@ impl Config {
             constraints: pairs(v.get("placement_constraint"), "type", "expression"),
             grace: v.get("health_check_grace_period_seconds").as_i64().map(|n| n.clamp(0, i32::MAX as i64) as i32),
             network: network_configuration::expand(v),
+            load_balancers: load_balancers::expand(v),
+            circuit_breaker: match v.get("deployment_circuit_breaker") {
+                cb @ Value::Object(_) => Some((cb.get("enable").as_bool().unwrap_or(false), cb.get("rollback").as_bool().unwrap_or(false))),
+                _ => None,
+            },
+            execute_command: v.get("enable_execute_command").as_bool().unwrap_or(false),
+            managed_tags: v.get("enable_ecs_managed_tags").as_bool().unwrap_or(false),
+            propagate_tags: v.get("propagate_tags").as_str().unwrap_or("NONE").to_string(),
             force_new_deployment: v.get("force_new_deployment").as_bool().unwrap_or(false),
             wait: v.get("wait_for_steady_state").as_bool().unwrap_or(true),
             tags_all: v.get("tags_all").to_string_map(),
         }
     }
 
+    /// The circuit breaker is always sent: left out, it is off (ECS's default), so removing the
+    /// block turns it off.
     fn deployment_configuration(&self) -> DeploymentConfiguration {
-        DeploymentConfiguration::builder().minimum_healthy_percent(self.min_healthy).maximum_percent(self.max_percent).build()
+        let (enable, rollback) = self.circuit_breaker.unwrap_or((false, false));
+        DeploymentConfiguration::builder()
+            .minimum_healthy_percent(self.min_healthy)
+            .maximum_percent(self.max_percent)
+            .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(enable).rollback(rollback).build())
+            .build()
     }
 
     fn placement_strategy(&self) -> Vec<PlacementStrategy> {
@@ -232,6 +255,7 @@ impl Resource<Ctx> for ServiceResource {
         }
         let Some(ctx) = ctx else { return };
         network_configuration::check_plan(ctx, req, planned, diags).await;
+        check_load_balancers(ctx, req, planned, diags).await;
         deployment_warning(ctx, req, planned, diags).await;
         let (Some(cluster), Some(td)) = (planned.get("cluster").as_str(), planned.get("task_definition").as_str()) else {
             return; // unknown until apply: nothing to check
@@ -289,6 +313,10 @@ impl Resource<Ctx> for ServiceResource {
             .set_placement_constraints((!constraints.is_empty()).then_some(constraints))
             .set_health_check_grace_period_seconds(cfg.grace)
             .set_network_configuration(cfg.network.clone())
+            .set_load_balancers((!cfg.load_balancers.is_empty()).then(|| cfg.load_balancers.clone()))
+            .enable_execute_command(cfg.execute_command)
+            .enable_ecs_managed_tags(cfg.managed_tags)
+            .propagate_tags(PropagateTags::from(cfg.propagate_tags.as_str()))
             .set_tags(aws_tags::to_ecs(&cfg.tags_all))
             // One token for this create: the SDK's retries of a call whose reply was lost carry it,
             // and ECS answers them with the service the first attempt made.
@@ -366,9 +394,17 @@ impl Resource<Ctx> for ServiceResource {
             || cfg.constraints != old.constraints
             || cfg.grace != old.grace
             || cfg.capacity_providers != old.capacity_providers
+            || cfg.circuit_breaker.unwrap_or_default() != old.circuit_breaker.unwrap_or_default()
+            || cfg.load_balancers != old.load_balancers
+            || cfg.execute_command != old.execute_command
+            || cfg.managed_tags != old.managed_tags
+            || cfg.propagate_tags != old.propagate_tags
             || planned.get(network_configuration::BLOCK) != prior.get(network_configuration::BLOCK);
-        // New capacity providers take effect through a new deployment (ECS moves the tasks).
+        // New capacity providers, load balancers and ECS Exec take effect in new tasks: a new
+        // deployment replaces the running ones.
         let providers_changed = cfg.capacity_providers != old.capacity_providers;
+        let balancers_changed = cfg.load_balancers != old.load_balancers;
+        let redeploy = providers_changed || balancers_changed || cfg.execute_command != old.execute_command;
         let seen = Mutex::new(Seen::default());
         if service_changed {
             tracing::info!(service = %cfg.name, task_definition = %cfg.task_definition, desired = cfg.desired_count, "updating ECS service");
@@ -386,7 +422,11 @@ impl Resource<Ctx> for ServiceResource {
                 .set_health_check_grace_period_seconds(cfg.grace)
                 .set_network_configuration(cfg.network.clone())
                 .set_capacity_provider_strategy(providers_changed.then(|| strategy_items(&cfg.capacity_providers)))
-                .force_new_deployment(cfg.force_new_deployment || providers_changed)
+                .set_load_balancers(balancers_changed.then(|| cfg.load_balancers.clone()))
+                .enable_execute_command(cfg.execute_command)
+                .enable_ecs_managed_tags(cfg.managed_tags)
+                .propagate_tags(PropagateTags::from(cfg.propagate_tags.as_str()))
+                .force_new_deployment(cfg.force_new_deployment || redeploy)
                 .send()
                 .await
                 .map_err(|e| Diagnostics::of_error(format!("Cannot update ECS service {:?}", cfg.name), describe(&e)))?;
@@ -463,6 +503,27 @@ impl Resource<Ctx> for ServiceResource {
                 format!("No ACTIVE service of that name in that cluster in region {}.", ctx.aws.region),
             )),
         }
+    }
+}
+
+/// Plan-time check of the `load_balancer` blocks against the task definition, when either changes.
+async fn check_load_balancers(ctx: &Ctx, req: &PlanRequest<'_>, planned: &Value, diags: &mut Diagnostics) {
+    let blocks = planned.get(load_balancers::BLOCK);
+    if blocks.as_list().is_none_or(|l| l.is_empty()) || !blocks.is_wholly_known() {
+        return;
+    }
+    let Some(td_ref) = planned.get("task_definition").as_str() else { return };
+    let changed = req.create
+        || req.replace
+        || req.prior.get("task_definition") != planned.get("task_definition")
+        || req.prior.get(load_balancers::BLOCK) != blocks;
+    if !changed {
+        return;
+    }
+    match ctx.aws.find_task_definition(td_ref).await {
+        Ok(Some((td, _))) => load_balancers::check_against(&td, planned, diags),
+        Ok(None) => {}
+        Err(e) => tracing::debug!(task_definition = td_ref, "load balancer check skipped: {e}"),
     }
 }
 

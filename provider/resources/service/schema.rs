@@ -2,6 +2,7 @@
 //! a `task_definition` reference, and the cross-field checks (placement rules, deployment
 //! percentages, the network configuration's launch type rules).
 
+use super::load_balancers;
 use crate::framework::timeouts::timeouts_block;
 use crate::framework::validate::{int_between, one_of};
 use crate::resources::names::ecs_name;
@@ -22,11 +23,14 @@ pub(super) fn schema() -> Schema {
             .attr(Attribute::required("cluster", Type::String).force_new().equivalent_when(crate::resources::cluster::same_cluster).describe("Name or ARN of the cluster the service runs in. Changing it creates a new service."))
             .attr(Attribute::required("task_definition", Type::String).validate(|v| check_task_definition_ref(v.as_str().unwrap_or(""))).describe("The task definition to run: its ARN or `FAMILY:REVISION`. A new revision is rolled out in place."))
             .attr(Attribute::optional("desired_count", Type::Number).default(Value::int(1)).validate(int_between(0, 100_000)).describe("How many tasks to keep running. Default 1."))
-            .attr(Attribute::optional_computed("launch_type", Type::String).force_new().validate(one_of(&["EC2", "FARGATE", "EXTERNAL"])).describe("`EC2` (the cluster's container instances), `FARGATE` or `EXTERNAL`. Left out: `EC2`, or none with a `capacity_provider_strategy`. Changing it creates a new service; moving from it to a `capacity_provider_strategy` is an update (with a new deployment)."))
+            .attr(Attribute::optional_computed("launch_type", Type::String).force_new().equivalent_when(strategy_switch).validate(one_of(&["EC2", "FARGATE", "EXTERNAL"])).describe("`EC2` (the cluster's container instances), `FARGATE` or `EXTERNAL`. Left out: `EC2`, or none with a `capacity_provider_strategy`. Changing it from one launch type to another creates a new service (ECS cannot change it); moving from a launch type to a `capacity_provider_strategy`, and from a strategy back to `EC2`, are updates with a new deployment."))
             .attr(Attribute::optional("deployment_minimum_healthy_percent", Type::Number).default(Value::int(100)).validate(int_between(0, 100)).describe("Lower limit, in percent of `desired_count`, of tasks kept running during a deployment. Default 100."))
             .attr(Attribute::optional("deployment_maximum_percent", Type::Number).default(Value::int(200)).validate(int_between(100, 200)).describe("Upper limit, in percent of `desired_count`, of tasks running during a deployment. Default 200."))
             .attr(Attribute::optional("health_check_grace_period_seconds", Type::Number).validate(int_between(0, 2_147_483_647)).describe("Seconds ECS ignores failing load-balancer health checks of a new task."))
             .attr(Attribute::optional("force_new_deployment", Type::Bool).default(false).describe("When true, every update that changes the service (task definition, count, deployment or placement settings) also replaces its running tasks, e.g. to pick up a new image under the same tag."))
+            .attr(Attribute::optional("enable_execute_command", Type::Bool).default(false).describe("Allow `aws ecs execute-command` into the service's containers (ECS Exec; the task role needs the ssmmessages permissions, and `linux_parameters { init_process_enabled = true }` is recommended). Changing it starts a new deployment, since only new tasks get it. Default false."))
+            .attr(Attribute::optional("enable_ecs_managed_tags", Type::Bool).default(false).describe("Tag the service's tasks with `aws:ecs:clusterName` and `aws:ecs:serviceName`. Applies to tasks started from then on. Default false."))
+            .attr(Attribute::optional("propagate_tags", Type::String).default("NONE").validate(one_of(&["SERVICE", "TASK_DEFINITION", "NONE"])).describe("Copy the tags of the `SERVICE` or of the `TASK_DEFINITION` to the tasks the service starts, or `NONE` (default). Applies to tasks started from then on."))
             .attr(Attribute::optional("wait_for_steady_state", Type::Bool).default(true).describe("Wait, on create and update, until the deployment is complete and `desired_count` tasks run. Default true."))
             .attr(Attribute::computed("running_count", Type::Number).volatile().describe("Tasks RUNNING, as of the last refresh."))
             .attr(Attribute::computed("pending_count", Type::Number).volatile().describe("Tasks PENDING, as of the last refresh."))
@@ -35,11 +39,26 @@ pub(super) fn schema() -> Schema {
             .attr(tags::tags_attribute())
             .attr(tags::tags_all_attribute())
             .block(NestedBlock::list("capacity_provider_strategy", capacity_provider_strategy_block()).max_items(6))
+            .block(NestedBlock::list(load_balancers::BLOCK, load_balancers::block()).max_items(5))
+            .block(NestedBlock::single("deployment_circuit_breaker", circuit_breaker_block()))
             .block(NestedBlock::list("ordered_placement_strategy", strategy_block()).max_items(5))
             .block(NestedBlock::list("placement_constraint", constraint_block()).max_items(10))
             .block(network_configuration::block(false))
             .block(timeouts_block(&["create", "update", "delete"])),
     )
+}
+
+/// Launch type changes ECS makes in place: to a capacity provider strategy (the launch type becomes
+/// unset), and from a strategy back to `EC2` (UpdateService with an empty strategy). Between two
+/// launch types it cannot: that replaces the service.
+fn strategy_switch(before: &Value, now: &Value) -> bool {
+    now.is_null() || (before.is_null() && now.as_str() == Some("EC2"))
+}
+
+fn circuit_breaker_block() -> Block {
+    Block::new("The deployment circuit breaker: ECS gives up a deployment whose tasks keep failing to start or to become healthy (after half the desired count, at least 3 and at most 200, fail), and with `rollback` goes back to the last deployment that completed. The wait then ends with ECS's reason instead of running into its timeout.")
+        .attr(Attribute::required("enable", Type::Bool).describe("Turn the circuit breaker on."))
+        .attr(Attribute::required("rollback", Type::Bool).describe("On failure, roll back to the last completed deployment (the apply still fails, saying so)."))
 }
 
 /// `capacity_provider_strategy`, shared with `awsecs_task`.
@@ -114,6 +133,7 @@ fn constraint_block() -> Block {
 /// The cross-field checks (`Resource::validate`): at plan time, with no AWS call.
 pub(super) fn validate_config(config: &Value, diags: &mut Diagnostics) {
     validate_capacity_provider_strategy(config, diags);
+    load_balancers::validate(config, diags);
     for (i, c) in config.get("placement_constraint").as_list().unwrap_or(&[]).iter().enumerate() {
         let p = AttrPath::root("placement_constraint").index(i).attr("expression");
         match (c.get("type").as_str(), c.get("expression")) {
