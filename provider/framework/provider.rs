@@ -159,7 +159,20 @@ impl<P: ProviderConfig> ProviderCore<P> {
     }
 
     /// Stored JSON state → a value of the current schema (stale attributes dropped, new ones null).
-    pub fn upgrade(&self, r: &ResourceEntry<P::Ctx>, _version: i64, raw_json: &[u8]) -> Result<Value, Diagnostics> {
+    pub fn upgrade(&self, r: &ResourceEntry<P::Ctx>, version: i64, raw_json: &[u8]) -> Result<Value, Diagnostics> {
+        let upgraded;
+        let raw_json = if version < r.schema.version {
+            let stored: serde_json::Value = serde_json::from_slice(raw_json).map_err(|e| {
+                Diagnostics::of_error(
+                    format!("Cannot read the stored state of a {}", r.imp.type_name()),
+                    format!("The state file holds JSON this provider cannot parse ({e}). Remove the resource from state (`terraform state rm`) and import it again."),
+                )
+            })?;
+            upgraded = serde_json::to_vec(&r.imp.upgrade_state(version, stored)?).unwrap_or_default();
+            &upgraded[..]
+        } else {
+            raw_json
+        };
         json::decode(raw_json, &r.ty).map_err(|e| {
             Diagnostics::of_error(
                 format!("Cannot read the stored state of a {}", r.imp.type_name()),

@@ -123,6 +123,13 @@ pub trait Resource<C: Context>: Send + Sync + 'static {
     /// `plan_destroy`): an error here stops `terraform plan -destroy` before anything is destroyed.
     async fn plan_destroy(&self, _ctx: Option<&C>, _prior: &Value, _diags: &mut Diagnostics) {}
 
+    /// A stored state written by an older schema `version` (JSON as stored), brought to the current
+    /// schema before it is decoded. The default keeps it as it is: attributes added since decode
+    /// as null, removed ones are dropped.
+    fn upgrade_state(&self, _version: i64, state: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+        Ok(state)
+    }
+
     /// The state of an object of this type that `from` describes (`moved` from another type). The
     /// framework fills schema defaults; Terraform refreshes the result right after.
     fn move_state(&self, from: &MoveSource<'_>) -> Result<Value, Diagnostics> {

@@ -12,6 +12,7 @@ use super::tags::{self, Tagged};
 use crate::aws::errors::{describe, AwsError};
 use crate::aws::find::ecs::TaskFilter;
 use crate::aws::tags as aws_tags;
+use crate::framework::validate::one_of;
 use crate::framework::{Failed, Resource};
 use crate::resources::names::ecs_name;
 use crate::resources::Ctx;
@@ -40,7 +41,8 @@ pub fn same_cluster(a: &Value, b: &Value) -> bool {
 /// The arguments, decoded once.
 struct Config {
     name: String,
-    container_insights: Option<bool>,
+    /// `enabled`, `enhanced` or `disabled` (the old `true` / `false` spellings mapped).
+    container_insights: Option<String>,
     tags_all: BTreeMap<String, String>,
 }
 
@@ -48,32 +50,48 @@ impl Config {
     fn from(v: &Value) -> Config {
         Config {
             name: v.get("name").as_str().unwrap_or_default().to_string(),
-            container_insights: v.get("container_insights").as_bool(),
+            container_insights: v.get("container_insights").as_str().map(insights_value),
             tags_all: v.get("tags_all").to_string_map(),
         }
     }
 }
 
-fn insights_setting(on: bool) -> ClusterSetting {
-    ClusterSetting::builder().name(ClusterSettingName::ContainerInsights).value(if on { "enabled" } else { "disabled" }).build()
+/// The ECS setting value of a `container_insights` argument: the bool spellings of schema version 0
+/// (`true`, `false`, which Terraform turns into strings) are `enabled` and `disabled`.
+fn insights_value(s: &str) -> String {
+    match s {
+        "true" => "enabled".to_string(),
+        "false" => "disabled".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn insights_setting(value: &str) -> ClusterSetting {
+    ClusterSetting::builder().name(ClusterSettingName::ContainerInsights).value(value).build()
+}
+
+/// `container_insights` as state: ECS's value, in the configuration's spelling when that is the
+/// old bool one for the same setting.
+fn insights_state(aws: Option<&str>, prior: &Value) -> Value {
+    match (aws, prior.get("container_insights").as_str()) {
+        (Some(v), Some(p)) if insights_value(p) == v => Value::string(p),
+        (Some(v), _) => Value::string(v),
+        (None, Some(p)) => Value::string(p),
+        (None, None) => Value::string("disabled"),
+    }
 }
 
 /// The resource value for a cluster AWS described. `prior` supplies what AWS does not keep apart
 /// (which tags came from the configuration rather than default_tags).
 fn to_state(c: &Cluster, prior: &Value, default_tags: &BTreeMap<String, String>) -> Value {
     let (tags, tags_all) = tags::split(&aws_tags::from_ecs(c.tags()), default_tags, prior.get("tags"));
-    let insights = c
-        .settings()
-        .iter()
-        .find(|s| s.name() == Some(&ClusterSettingName::ContainerInsights))
-        .and_then(|s| s.value())
-        .map(|v| v != "disabled");
+    let insights = c.settings().iter().find(|s| s.name() == Some(&ClusterSettingName::ContainerInsights)).and_then(|s| s.value());
     let arn = Value::opt_string(c.cluster_arn());
     Value::object([
         ("id", arn.clone()),
         ("arn", arn),
         ("name", Value::opt_string(c.cluster_name())),
-        ("container_insights", insights.map(Value::Bool).unwrap_or(Value::Bool(false))),
+        ("container_insights", insights_state(insights, prior)),
         ("status", Value::opt_string(c.status())),
         ("registered_container_instances_count", Value::int(c.registered_container_instances_count() as i64)),
         ("running_tasks_count", Value::int(c.running_tasks_count() as i64)),
@@ -171,7 +189,7 @@ impl Resource<Ctx> for ClusterResource {
             Attribute::computed(name, Type::Number).volatile().describe(format!("Number of {what}, as of the last refresh."))
         };
         Schema::new(
-            0,
+            1,
             Block::new("An ECS cluster: the group that container instances join (through `ECS_CLUSTER` in their user data) and that services and tasks run in.\n\nImport with the cluster name or ARN: `terraform import awsecs_cluster.wp wordpress`.")
                 .attr(Attribute::computed("id", Type::String).describe("The cluster ARN."))
                 .attr(Attribute::computed("arn", Type::String).describe("The cluster ARN."))
@@ -182,8 +200,9 @@ impl Resource<Ctx> for ClusterResource {
                         .describe("Cluster name: 1-255 letters, digits, hyphens and underscores. Changing it creates a new cluster."),
                 )
                 .attr(
-                    Attribute::optional_computed("container_insights", Type::Bool)
-                        .describe("Whether CloudWatch Container Insights collects metrics for the cluster. Left out: the account default."),
+                    Attribute::optional_computed("container_insights", Type::String)
+                        .validate(one_of(&["enabled", "enhanced", "disabled", "true", "false"]))
+                        .describe("CloudWatch Container Insights for the cluster: `enabled`, `enhanced` (also per-container and per-task metrics, at a higher CloudWatch cost) or `disabled`. Left out: the account default. The bool form of earlier versions (`true`, `false`) still works, as `enabled` and `disabled`, with a warning."),
                 )
                 .attr(Attribute::computed("status", Type::String).describe("`ACTIVE`, `PROVISIONING`, `DEPROVISIONING`, `FAILED` or `INACTIVE`."))
                 .attr(count("registered_container_instances_count", "container instances registered (ACTIVE or DRAINING)"))
@@ -228,6 +247,26 @@ impl Resource<Ctx> for ClusterResource {
         }
     }
 
+    /// Schema version 0 stored `container_insights` as a bool.
+    fn upgrade_state(&self, version: i64, mut state: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+        if version == 0 {
+            if let Some(b) = state.get("container_insights").and_then(|v| v.as_bool()) {
+                state["container_insights"] = serde_json::Value::String(b.to_string());
+            }
+        }
+        Ok(state)
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(old @ ("true" | "false")) = config.get("container_insights").as_str() {
+            diags.warning_at(
+                crate::tf::AttrPath::root("container_insights"),
+                "container_insights takes \"enabled\", \"enhanced\" or \"disabled\"",
+                format!("`container_insights = {old}` still works and means \"{}\"; write that instead. \"enhanced\" adds per-container metrics.", insights_value(old)),
+            );
+        }
+    }
+
     /// `moved { from = aws_ecs_cluster.x  to = awsecs_cluster.x }`.
     fn move_state(&self, from: &MoveSource<'_>) -> Result<Value, Diagnostics> {
         let mut src = migrate::source(from, "aws_ecs_cluster", 0, "awsecs_cluster")?;
@@ -235,8 +274,7 @@ impl Resource<Ctx> for ClusterResource {
         let settings = src.get("setting").as_array().cloned().unwrap_or_default();
         for (i, s) in settings.iter().enumerate() {
             match (s.get("name").and_then(|n| n.as_str()), s.get("value").and_then(|v| v.as_str())) {
-                (Some("containerInsights"), Some("enabled")) => insights = Value::Bool(true),
-                (Some("containerInsights"), Some("disabled")) => insights = Value::Bool(false),
+                (Some("containerInsights"), Some(v @ ("enabled" | "enhanced" | "disabled"))) => insights = Value::string(v),
                 _ => src.no_equivalent_at(format!("setting[{i}]"), s),
             }
         }
@@ -262,7 +300,7 @@ impl Resource<Ctx> for ClusterResource {
             .ecs
             .create_cluster()
             .cluster_name(&cfg.name)
-            .set_settings(cfg.container_insights.map(|on| vec![insights_setting(on)]))
+            .set_settings(cfg.container_insights.as_deref().map(|v| vec![insights_setting(v)]))
             .set_tags(aws_tags::to_ecs(&cfg.tags_all))
             .send()
             .await
@@ -290,10 +328,10 @@ impl Resource<Ctx> for ClusterResource {
         let cfg = Config::from(planned);
         let arn = prior.get("arn").as_str().unwrap_or_default().to_string();
         let ecs = &ctx.aws.ecs;
-        if let Some(on) = cfg.container_insights {
-            if prior.get("container_insights").as_bool() != Some(on) {
-                tracing::info!(cluster = %cfg.name, enabled = on, "updating Container Insights");
-                ecs.update_cluster().cluster(&arn).settings(insights_setting(on)).send().await.map_err(|e| {
+        if let Some(value) = cfg.container_insights.as_deref() {
+            if prior.get("container_insights").as_str().map(insights_value).as_deref() != Some(value) {
+                tracing::info!(cluster = %cfg.name, container_insights = value, "updating Container Insights");
+                ecs.update_cluster().cluster(&arn).settings(insights_setting(value)).send().await.map_err(|e| {
                     Diagnostics::of_error(format!("Cannot change Container Insights of ECS cluster {:?}", cfg.name), describe(&e))
                 })?;
             }
