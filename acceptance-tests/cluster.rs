@@ -8,7 +8,8 @@ use crate::harness::{assert_no_changes, provider_block, state_addresses, Aws, Mo
 const ADDR: &str = "awsecs_cluster.x";
 
 /// The provider block plus one `awsecs_cluster.x`.
-fn cluster_config(endpoint: &str, name: &str, container_insights: Option<bool>, tags: &[(&str, &str)]) -> String {
+/// `container_insights` is written as given (`"enabled"` with its quotes, or a bare `true`).
+fn cluster_config(endpoint: &str, name: &str, container_insights: Option<&str>, tags: &[(&str, &str)]) -> String {
     let mut body = format!("  name = \"{name}\"\n");
     if let Some(ci) = container_insights {
         body.push_str(&format!("  container_insights = {ci}\n"));
@@ -89,6 +90,47 @@ fn is_source_context(line: &str) -> bool {
     l.starts_with("with ") || l.starts_with("on ") || numbered
 }
 
+/// `container_insights` takes "enhanced" in place; the bool of schema version 0 still works (with a
+/// warning) and plans clean; a state written by version 0 (a bool) upgrades without a change.
+#[test]
+fn container_insights_levels_and_old_states() {
+    let ws = TfWorkspace::new("cluster_insights");
+    let moto = Moto::start(ws.path());
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    let name = "acc-insights";
+
+    ws.write_config(&cluster_config(&ep, name, Some("true"), &[]));
+    let out = ws.apply();
+    assert!(out.combined().contains("container_insights takes"), "the old spelling warns: {}", out.describe());
+    assert_eq!(container_insights(&aws.describe_cluster(name).unwrap()).as_deref(), Some("enabled"));
+    assert_eq!(ws.resource(ADDR)["container_insights"], json!("true"), "the configuration's spelling is kept");
+    assert_no_changes(&ws);
+
+    // A state as schema version 0 wrote it: container_insights a bool.
+    let path = ws.path().join("terraform.tfstate");
+    let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("state file")).expect("state JSON");
+    let inst = &mut state["resources"][0]["instances"][0];
+    inst["schema_version"] = json!(0);
+    inst["attributes"]["container_insights"] = json!(true);
+    state["serial"] = json!(state["serial"].as_i64().unwrap_or(1) + 1);
+    std::fs::write(&path, serde_json::to_string_pretty(&state).unwrap()).expect("write state");
+    assert_no_changes(&ws);
+
+    ws.write_config(&cluster_config(&ep, name, Some("\"enhanced\""), &[]));
+    assert_eq!(ws.plan_actions(), vec![(ADDR.to_string(), vec!["update".to_string()])]);
+    ws.apply();
+    assert_eq!(container_insights(&aws.describe_cluster(name).unwrap()).as_deref(), Some("enhanced"));
+    assert_eq!(ws.resource(ADDR)["container_insights"], json!("enhanced"));
+    assert_no_changes(&ws);
+
+    ws.write_config(&cluster_config(&ep, name, Some("\"sometimes\""), &[]));
+    let out = ws.run(&["validate"]);
+    assert!(!out.success() && out.combined().contains("enhanced"), "{}", out.describe());
+    ws.write_config(&cluster_config(&ep, name, Some("\"enhanced\""), &[]));
+    ws.destroy();
+}
+
 /// Scenario 1: Create with tags, update tags, update container_insights, rename (replace), destroy.
 #[test]
 fn lifecycle() {
@@ -108,11 +150,7 @@ fn lifecycle() {
     // container_insights was omitted: it is whatever AWS says (moto's default is "disabled").
     let c = aws.describe_cluster(name).unwrap();
     let aws_ci = container_insights(&c);
-    let want_ci = match aws_ci.as_deref() {
-        Some("enabled") => json!(true),
-        Some("disabled") | None => json!(false),
-        Some(other) => panic!("unexpected containerInsights value {other:?}"),
-    };
+    let want_ci = json!(aws_ci.as_deref().unwrap_or("disabled"));
     assert_eq!(v["container_insights"], want_ci, "computed container_insights vs AWS {aws_ci:?}");
     assert_no_changes(&ws);
 
@@ -128,19 +166,19 @@ fn lifecycle() {
     assert_no_changes(&ws);
 
     // Container Insights on, in place.
-    ws.write_config(&cluster_config(&ep, name, Some(true), &tags2));
+    ws.write_config(&cluster_config(&ep, name, Some("\"enabled\""), &tags2));
     assert_eq!(ws.plan_actions(), vec![(ADDR.to_string(), vec!["update".to_string()])], "container_insights must update in place");
     ws.apply();
     let c = aws.describe_cluster(name).unwrap();
     assert_eq!(container_insights(&c).as_deref(), Some("enabled"), "AWS containerInsights setting: {:?}", c.settings());
     let v = ws.resource(ADDR);
-    assert_eq!(v["container_insights"], json!(true));
+    assert_eq!(v["container_insights"], json!("enabled"));
     assert_eq!(str_of(&v, "arn"), aws_arn, "an update must keep the same cluster");
     assert_no_changes(&ws);
 
     // Rename: replacement.
     let name2 = "acc-lifecycle-renamed";
-    ws.write_config(&cluster_config(&ep, name2, Some(true), &tags2));
+    ws.write_config(&cluster_config(&ep, name2, Some("\"enabled\""), &tags2));
     assert_eq!(
         ws.plan_actions(),
         vec![(ADDR.to_string(), vec!["delete".to_string(), "create".to_string()])],

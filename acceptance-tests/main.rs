@@ -26,3 +26,4 @@ mod secrets;
 mod service;
 mod task;
 mod task_definition;
+mod task_definition_settings;

@@ -82,7 +82,7 @@ fn awsecs_config(ep: &str) -> String {
         r#"{}
 resource "awsecs_cluster" "wordpress" {{
   name               = "wordpress"
-  container_insights = false
+  container_insights = "disabled"
 }}
 
 resource "awsecs_task_definition" "wordpress" {{
@@ -213,6 +213,8 @@ fn a_setting_without_an_equivalent_stops_the_move_by_name() {
     let moto = Moto::start(ws.path());
     let mut cluster = fixture("aws_ecs_cluster");
     cluster["setting"] = json!([{ "name": "containerInsights", "value": "enhanced" }]);
+    cluster["configuration"] =
+        json!([{ "execute_command_configuration": [{ "logging": "OVERRIDE", "kms_key_id": "" }], "managed_storage_configuration": [] }]);
     cluster["service_connect_defaults"] = json!([{ "namespace": "arn:aws:servicediscovery:ap-northeast-1:123456789012:namespace/ns-1" }]);
     write_state(&ws, &[("aws_ecs_cluster", "wordpress", 0, cluster)]);
     use_double(&ws);
@@ -224,6 +226,7 @@ fn a_setting_without_an_equivalent_stops_the_move_by_name() {
     assert!(!out.success(), "{}", out.describe());
     let text = out.combined().split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains("Cannot move this aws_ecs_cluster (arn:aws:ecs:ap-northeast-1:123456789012:cluster/wordpress) to awsecs_cluster: 2 setting(s) have no equivalent"), "{}", out.describe());
-    assert!(text.contains("`setting[0]`") && text.contains("enhanced"), "{}", out.describe());
+    assert!(text.contains("`configuration`") && text.contains("OVERRIDE"), "{}", out.describe());
+    assert!(!text.contains("`setting[0]`"), "enhanced Container Insights moves: {}", out.describe());
     assert!(text.contains("`service_connect_defaults`"), "{}", out.describe());
 }

@@ -1036,14 +1036,21 @@ const INVALID: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn run_invalid_cases(name: &str, cases: &[(&str, &str, &str)]) {
+pub(crate) fn run_invalid_cases(name: &str, cases: &[(&str, &str, &str)]) {
     let ws = TfWorkspace::new(name);
     let moto = Moto::start(ws.path());
     let ep = moto.endpoint();
     let mut failures = Vec::new();
     for (case, body, words) in cases {
         let main = config(&ep, &format!("resource \"awsecs_task_definition\" \"bad\" {{\n  {body}\n}}\n"));
-        let line = main.lines().position(|l| l.contains("# <-")).expect("a marked line") + 1;
+        // Unmarked: the error is about a `volume` (a set, whose elements Terraform cannot point
+        // at), so it points at the resource.
+        let line = main
+            .lines()
+            .position(|l| l.contains("# <-"))
+            .or_else(|| main.lines().position(|l| l.starts_with("resource ")))
+            .expect("a line")
+            + 1;
         ws.write_config(&main);
         let out = ws.run(&["validate"]);
         let text = flat(&out.combined());

@@ -33,7 +33,7 @@ provider "awsecs" {
 
 resource "awsecs_cluster" "wordpress" {
   name               = var.cluster_name
-  container_insights = false
+  container_insights = "disabled"
 
   tags = {
     app = "wordpress"

@@ -51,7 +51,7 @@ provider "awsecs" {
 # Was: aws_ecs_cluster.wordpress, with setting { name = "containerInsights", value = "disabled" }.
 resource "awsecs_cluster" "wordpress" {
   name               = "wordpress"
-  container_insights = false
+  container_insights = "disabled"
 }
 
 # Was: aws_ecs_task_definition.wordpress with container_definitions = jsonencode([...]). Each

@@ -136,6 +136,9 @@ impl Value {
     pub fn opt_int(i: Option<i64>) -> Value {
         i.map(Value::int).unwrap_or(Value::Null)
     }
+    pub fn opt_bool(b: Option<bool>) -> Value {
+        b.map(Value::Bool).unwrap_or(Value::Null)
+    }
     /// A map(string) value; an empty map is kept as an empty map (not null).
     pub fn string_map<'a>(entries: impl IntoIterator<Item = (&'a String, &'a String)>) -> Value {
         Value::Map(entries.into_iter().map(|(k, v)| (k.clone(), Value::string(v.clone()))).collect())

@@ -26,13 +26,10 @@ fn map_value(m: BTreeMap<String, String>, prior: &Value) -> Value {
     }
 }
 
-/// A bool AWS may return as false for "not set": false reads back as unset unless configured.
-fn bool_value(aws: Option<bool>, prior: &Value) -> Value {
-    match aws {
-        Some(true) => Value::Bool(true),
-        Some(false) if !prior.is_null() => Value::Bool(false),
-        _ => Value::Null,
-    }
+/// An optional bool as registered: ECS returns these only when they were set, so a false is a
+/// configured false (and an import of it plans clean). `_prior` keeps the signature of the others.
+fn bool_value(aws: Option<bool>, _prior: &Value) -> Value {
+    Value::opt_bool(aws)
 }
 
 /// A string AWS fills with its default when it was left out: the default reads back as unset then.

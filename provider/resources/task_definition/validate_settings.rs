@@ -235,7 +235,7 @@ fn task_settings(d: &mut Diagnostics, cfg: &Value) {
             }
         }
         Some(false) if !cfg.get("ephemeral_storage").is_null() => d.error_at(
-            AttrPath::root("ephemeral_storage"),
+            AttrPath::root("ephemeral_storage").attr("size_in_gib"),
             "ephemeral_storage is for Fargate",
             "Only Fargate tasks take `ephemeral_storage`; on EC2 a task's storage is the instance's disk. Add FARGATE to `requires_compatibilities`, or remove the block (and give the container instances a larger root volume).",
         ),
@@ -358,7 +358,7 @@ mod tests {
         assert_eq!(paths, vec!["container[0].privileged", "ipc_mode"]);
         let ec2 =
             Value::object([("ephemeral_storage", Value::object([("size_in_gib", Value::int(30))])), ("container", Value::List(vec![]))]);
-        assert_eq!(errors(&ec2)[0].0, "ephemeral_storage");
+        assert_eq!(errors(&ec2)[0].0, "ephemeral_storage.size_in_gib");
         let unknown = Value::object([
             ("ephemeral_storage", Value::object([("size_in_gib", Value::int(30))])),
             ("requires_compatibilities", Value::Unknown),
