@@ -54,16 +54,34 @@ pub fn deployment_progress(svc: &Service, wanted_td: &str) -> Progress {
     if status != "ACTIVE" {
         return Progress::Failed(format!("the service is {status}"));
     }
-    if let Some(failed) = svc.deployments().iter().find(|d| d.rollout_state().map(|r| r.as_str()) == Some("FAILED")) {
+    let primary = svc.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
+    let primary_runs_wanted = primary.is_some_and(|p| same_task_definition(wanted_td, p.task_definition().unwrap_or_default()));
+    // The deployment this wait is for failed: the PRIMARY one, or (after a circuit breaker rolled
+    // back) the one of the wanted revision that is no longer primary. An older FAILED deployment
+    // that a newer one replaces is not this wait's business.
+    let failed = svc.deployments().iter().find(|d| {
+        d.rollout_state().map(|r| r.as_str()) == Some("FAILED")
+            && (d.status() == Some("PRIMARY")
+                || (!primary_runs_wanted && same_task_definition(wanted_td, d.task_definition().unwrap_or_default())))
+    });
+    if let Some(failed) = failed {
+        let rollback = match primary.filter(|p| p.id() != failed.id()) {
+            Some(p) => format!(
+                "; the circuit breaker rolled back to {} (deployment {}, {}), which the service runs again",
+                p.task_definition().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("?"),
+                p.id().unwrap_or("?"),
+                p.rollout_state().map(|r| r.as_str()).unwrap_or("IN_PROGRESS")
+            ),
+            None => String::new(),
+        };
         return Progress::Failed(format!(
-            "deployment {} of {} FAILED: {}",
+            "deployment {} of {} FAILED: {}{rollback}",
             failed.id().unwrap_or("?"),
-            failed.task_definition().unwrap_or("?"),
+            failed.task_definition().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("?"),
             failed.rollout_state_reason().unwrap_or("no reason given")
         ));
     }
     let counts = format!("{} of {} tasks running, {} pending", svc.running_count(), svc.desired_count(), svc.pending_count());
-    let primary = svc.deployments().iter().find(|d| d.status() == Some("PRIMARY"));
     let Some(primary) = primary else {
         return if svc.running_count() == svc.desired_count() { Progress::Done } else { Progress::Pending(counts) };
     };
@@ -227,6 +245,12 @@ fn stuck_diagnostic(name: &str, b: &Blocked, stuck_for: Duration) -> (String, St
     (summary, detail)
 }
 
+/// ECS's words for failing health checks: "(service x) (port 80) is unhealthy in (target-group
+/// ...) due to (reason ...)", "... failed container health checks", "... failed ELB health checks".
+fn is_health_event(e: &str) -> bool {
+    e.contains("is unhealthy in") || e.contains("health checks")
+}
+
 /// What a wait has seen: service events and stopped tasks, each logged once at INFO and quoted
 /// when the wait fails; and whether the deployment is stuck, since when.
 #[derive(Default)]
@@ -275,6 +299,12 @@ impl Seen {
         let stuck_for = self.clock.observe(blocked.as_ref(), now);
         self.stuck = blocked.zip(stuck_for);
         stuck_for
+    }
+
+    /// The newest event of this wait about failing health checks (a target group's, or the
+    /// containers'), for the progress line.
+    fn health_news(&self) -> Option<&str> {
+        self.events.iter().rev().find(|e| is_health_event(e)).map(String::as_str)
     }
 
     /// The most telling line for a summary: the newest "unable to place" event, or the newest
@@ -357,7 +387,10 @@ pub(super) async fn wait_steady(ctx: &Ctx, cfg: &Config, td: &str, timeout: Dura
                             Err(Diagnostics::of_error(summary, detail))
                         }
                         (Some(b), Some(_)) => Ok(Poll::Pending(format!("{p}; stuck, no task can be placed: {}", b.reason))),
-                        _ => Ok(Poll::Pending(p)),
+                        _ => match seen.lock().ok().and_then(|s| s.health_news().map(str::to_string)) {
+                            Some(news) => Ok(Poll::Pending(format!("{p}; ECS says: {news}"))),
+                            None => Ok(Poll::Pending(p)),
+                        },
                     }
                 }
                 Progress::Failed(why) => {
@@ -454,6 +487,40 @@ mod tests {
             Progress::Pending(_)
         ));
         assert!(matches!(deployment_progress(&svc(0, 2, arn, DeploymentRolloutState::Failed), "web:2"), Progress::Failed(_)));
+    }
+
+    fn deployment(id: &str, status: &str, rev: u32, rollout: DeploymentRolloutState) -> Deployment {
+        Deployment::builder()
+            .id(id)
+            .status(status)
+            .task_definition(format!("arn:aws:ecs:r:1:task-definition/web:{rev}"))
+            .rollout_state(rollout)
+            .rollout_state_reason("ECS deployment circuit breaker: tasks failed to start.")
+            .build()
+    }
+
+    #[test]
+    fn a_failed_deployment_ends_the_wait_only_when_it_is_this_waits() {
+        use DeploymentRolloutState::{Failed, InProgress};
+        let with = |ds: Vec<Deployment>| Service::builder().status("ACTIVE").desired_count(2).set_deployments(Some(ds)).build();
+        // Rolled back: web:2 failed, the primary runs web:1 again.
+        let rolled_back = with(vec![deployment("ecs-svc/3", "PRIMARY", 1, InProgress), deployment("ecs-svc/2", "ACTIVE", 2, Failed)]);
+        match deployment_progress(&rolled_back, "web:2") {
+            Progress::Failed(why) => {
+                assert!(why.contains("web:2 FAILED: ECS deployment circuit breaker: tasks failed to start."), "{why}");
+                assert!(why.contains("rolled back to web:1"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // No rollback: the primary itself failed.
+        let stalled = with(vec![deployment("ecs-svc/2", "PRIMARY", 2, Failed)]);
+        assert!(matches!(deployment_progress(&stalled, "web:2"), Progress::Failed(why) if !why.contains("rolled back")));
+        // Fixed forward: web:3 goes out while the failed web:2 deployment still drains.
+        let forward = with(vec![deployment("ecs-svc/4", "PRIMARY", 3, InProgress), deployment("ecs-svc/2", "ACTIVE", 2, Failed)]);
+        assert!(matches!(deployment_progress(&forward, "web:3"), Progress::Pending(_)));
+        // web:2 again, after a rollback: the old failure is not this wait's.
+        let again = with(vec![deployment("ecs-svc/5", "PRIMARY", 2, InProgress), deployment("ecs-svc/2", "ACTIVE", 2, Failed)]);
+        assert!(matches!(deployment_progress(&again, "web:2"), Progress::Pending(_)));
     }
 
     const PORT: &str = "(service web) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance 5d3e) is already using a port required by your task.";
