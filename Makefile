@@ -13,6 +13,7 @@ test: tools
 	.tools/venv/bin/python acceptance-tests/standins/selftest_faults.py
 	.tools/venv/bin/python acceptance-tests/standins/selftest_idempotency.py
 	.tools/venv/bin/python acceptance-tests/standins/selftest_capacity.py
+	.tools/venv/bin/python acceptance-tests/standins/selftest_health.py
 	cargo test --locked
 	# The compatibility matrix's second leg: the acceptance suite again on the newest Terraform here.
 	bash scripts/compat.sh

@@ -24,6 +24,7 @@ mod provider_config;
 mod rds_link;
 mod secrets;
 mod service;
+mod service_production;
 mod task;
 mod task_definition;
 mod task_definition_settings;

@@ -10,6 +10,7 @@
 
 pub mod aws;
 pub mod ecs;
+pub mod elbv2;
 pub mod moto;
 pub mod terraform;
 

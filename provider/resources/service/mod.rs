@@ -419,7 +419,8 @@ impl Resource<Ctx> for ServiceResource {
                 .deployment_configuration(cfg.deployment_configuration())
                 .set_placement_strategy(Some(cfg.placement_strategy()))
                 .set_placement_constraints(Some(cfg.placement_constraints()))
-                .set_health_check_grace_period_seconds(cfg.grace)
+                // Left out after being set: back to 0, ECS's default (None would keep the old value).
+                .set_health_check_grace_period_seconds(cfg.grace.or(old.grace.map(|_| 0)))
                 .set_network_configuration(cfg.network.clone())
                 .set_capacity_provider_strategy(providers_changed.then(|| strategy_items(&cfg.capacity_providers)))
                 .set_load_balancers(balancers_changed.then(|| cfg.load_balancers.clone()))

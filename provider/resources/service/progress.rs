@@ -81,6 +81,18 @@ pub fn deployment_progress(svc: &Service, wanted_td: &str) -> Progress {
             failed.rollout_state_reason().unwrap_or("no reason given")
         ));
     }
+    // ECS drops the failed deployment from the list once its tasks are gone; the rollback's own
+    // reason ("ECS deployment circuit breaker: rolling back to deploymentId ...") then tells.
+    if let Some(p) = primary.filter(|p| !primary_runs_wanted && p.rollout_state_reason().is_some_and(|r| r.contains("circuit breaker"))) {
+        return Progress::Failed(format!(
+            "the deployment of {} failed; the circuit breaker rolled back to {} (deployment {}, {}), which the service runs again: {}",
+            wanted_td.rsplit('/').next().unwrap_or(wanted_td),
+            p.task_definition().map(|a| a.rsplit('/').next().unwrap_or(a)).unwrap_or("?"),
+            p.id().unwrap_or("?"),
+            p.rollout_state().map(|r| r.as_str()).unwrap_or("IN_PROGRESS"),
+            p.rollout_state_reason().unwrap_or_default()
+        ));
+    }
     let counts = format!("{} of {} tasks running, {} pending", svc.running_count(), svc.desired_count(), svc.pending_count());
     let Some(primary) = primary else {
         return if svc.running_count() == svc.desired_count() { Progress::Done } else { Progress::Pending(counts) };
@@ -518,6 +530,14 @@ mod tests {
         // Fixed forward: web:3 goes out while the failed web:2 deployment still drains.
         let forward = with(vec![deployment("ecs-svc/4", "PRIMARY", 3, InProgress), deployment("ecs-svc/2", "ACTIVE", 2, Failed)]);
         assert!(matches!(deployment_progress(&forward, "web:3"), Progress::Pending(_)));
+        // Rolled back, and the failed deployment already gone from the list.
+        let mut back = deployment("ecs-svc/3", "PRIMARY", 1, InProgress);
+        back.rollout_state_reason = Some("ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.".into());
+        match deployment_progress(&with(vec![back.clone()]), "web:2") {
+            Progress::Failed(why) => assert!(why.contains("rolled back to web:1"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(!matches!(deployment_progress(&with(vec![back]), "web:1"), Progress::Failed(_)), "waiting for web:1 itself");
         // web:2 again, after a rollback: the old failure is not this wait's.
         let again = with(vec![deployment("ecs-svc/5", "PRIMARY", 2, InProgress), deployment("ecs-svc/2", "ACTIVE", 2, Failed)]);
         assert!(matches!(deployment_progress(&again, "web:2"), Progress::Pending(_)));
