@@ -1,6 +1,6 @@
 # The two commands a newcomer needs (see README.md):
 #   make demo   install the tools, build, and apply examples/wordpress against a local moto
-#   make test   unit tests, the acceptance tests (real Terraform against moto), then the demo
+#   make test   unit tests, the acceptance tests (real Terraform against moto), then the demo (both WordPress examples)
 
 .PHONY: demo test tools build bench dist
 
@@ -19,6 +19,8 @@ test: tools
 	bash scripts/compat.sh
 	# The README's first command is a test too: the whole walkthrough applied, planned clean, destroyed.
 	bash scripts/demo.sh
+	# And the production stack (EFS, load balancer, logs, health check, circuit breaker), the same way.
+	DEMO_EXAMPLE=examples/wordpress-production bash scripts/demo.sh
 
 tools:
 	bash scripts/install-tools.sh
