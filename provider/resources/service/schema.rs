@@ -220,6 +220,15 @@ mod tests {
     }
 
     #[test]
+    fn launch_type_changes_in_place_only_to_and_from_a_strategy() {
+        assert!(strategy_switch(&"EC2".into(), &Value::Null), "to a strategy");
+        assert!(strategy_switch(&"FARGATE".into(), &Value::Null), "to a strategy");
+        assert!(strategy_switch(&Value::Null, &"EC2".into()), "a strategy back to EC2");
+        assert!(!strategy_switch(&Value::Null, &"FARGATE".into()), "a strategy to Fargate replaces");
+        assert!(!strategy_switch(&"EC2".into(), &"FARGATE".into()), "launch type to launch type replaces");
+    }
+
+    #[test]
     fn capacity_provider_strategy_rules() {
         let ok = Value::object([("capacity_provider_strategy", strategy(&[("a", 1, 1), ("b", 2, 0)]))]);
         assert!(strategy_errors(&ok).is_empty());
