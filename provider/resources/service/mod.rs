@@ -510,7 +510,7 @@ impl Resource<Ctx> for ServiceResource {
 /// Plan-time check of the `load_balancer` blocks against the task definition, when either changes.
 async fn check_load_balancers(ctx: &Ctx, req: &PlanRequest<'_>, planned: &Value, diags: &mut Diagnostics) {
     let blocks = planned.get(load_balancers::BLOCK);
-    if blocks.as_list().is_none_or(|l| l.is_empty()) || !blocks.is_wholly_known() {
+    if blocks.as_list().map_or(true, |l| l.is_empty()) || !blocks.is_wholly_known() {
         return;
     }
     let Some(td_ref) = planned.get("task_definition").as_str() else { return };
