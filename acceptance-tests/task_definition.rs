@@ -89,7 +89,7 @@ fn wordpress_round_trip_and_new_revision() {
     assert_eq!(c["mount_point"], json!([{"source_volume": "wp-html", "container_path": "/var/www/html", "read_only": false}]));
     assert_eq!(c["environment"]["WORDPRESS_DB_USER"], json!("wordpress"));
     assert_eq!(c["command"], Value::Null);
-    assert_eq!(v["volume"], json!([{"name": "wp-html", "host_path": "/ecs/wordpress/html"}]));
+    assert_eq!(v["volume"], json!([{"name": "wp-html", "host_path": "/ecs/wordpress/html", "efs_volume_configuration": null}]));
 
     // AWS's view, field by field.
     let (td, _) = describe(&aws, &td_arn("wordpress", 1));
