@@ -15,10 +15,14 @@
 //! which would not help. The service is left as ECS has it, still trying: a container instance that
 //! joins later unsticks it, and the next apply waits again.
 //!
-//! Over 500 lines: the code is about 410; the rest is unit tests, which build `Service` values.
+//!
+//! A deployment the circuit breaker fails ends the wait at once with ECS's rollout reason, and
+//! names the revision ECS rolled back to (also when ECS has already dropped the failed deployment
+//! from the list: the rollback's own reason says so). While a deployment goes on, the progress
+//! line quotes ECS's newest event about failing health checks (a target group's or a container's).
 //!
 //! Over 500 lines: the wait, its stuck-deployment clock and the report it writes belong together;
-//! about 150 lines are unit tests.
+//! about 200 lines are unit tests, which build `Service` values.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
