@@ -285,3 +285,25 @@ fn load_balancer_mistakes() {
     deregister_all_instances(&aws, cluster);
     ws.destroy();
 }
+
+/// An ARM64 task definition for a cluster of x86 instances: the plan warns before the apply would
+/// wait for a placement ECS never makes (the scheduler stand-in refuses it too, as ECS does).
+#[test]
+fn arm64_task_definition_on_x86_instances_warns_at_plan() {
+    let ws = TfWorkspace::new("service_arm64");
+    let moto = Moto::start_with(ws.path(), &["scheduler"]);
+    let ep = moto.endpoint();
+    let aws = Aws::new(&ep);
+    let cluster = "svc-arm";
+    let arm = stack(&ep, cluster, "wordpress:6", PASSING, "", "")
+        .replace("  family = \"wp-svc-arm\"\n", "  family = \"wp-svc-arm\"\n  runtime_platform {\n    cpu_architecture = \"ARM64\"\n  }\n");
+    ws.write_config(&arm);
+    ws.run_ok(&["apply", "-auto-approve", "-target=awsecs_task_definition.wp", "-target=awsecs_cluster.c"]);
+    register_instance(&aws, cluster);
+    let out = ws.run_ok(&["plan", "-no-color"]);
+    let text = flat(&out.combined());
+    assert!(text.contains("No container instance of cluster \"svc-arm\" is arm64"), "{}", out.describe());
+    assert!(text.contains("t3.large"), "names the instance types: {}", out.describe());
+    deregister_all_instances(&aws, cluster);
+    ws.destroy();
+}

@@ -35,7 +35,10 @@ backend objects, so that the provider's waits meet the rules ECS itself follows.
   the service's placementStrategy (spread on instanceId / an attribute, binpack on cpu / memory,
   random), by default spread over Availability Zones (ties: the instance with fewest tasks of the
   service); RunTask without a strategy fills instances in registration order, as moto does.
-  Placement constraints are kept and returned, not evaluated.
+  A task definition's runtimePlatform.cpuArchitecture places only on instances of that
+  architecture (arm64 for Graviton instance types), else "... is missing an attribute required by
+  your task." (RunTask: reason ATTRIBUTE). Placement constraints are kept and returned, not
+  evaluated.
 * Tasks on a force-deregistered container instance are orphaned: the service no longer counts
   them and places replacements.
 * Events in ECS's wording, newest first, never the same message twice in a row:
@@ -300,6 +303,27 @@ def _shortfalls(ci, req):
     return out
 
 
+# The processor architecture of an instance type, as the ECS agent registers it in the attribute
+# ecs.cpu-architecture: arm64 for Graviton families (a "g" after the generation digit: t4g, m6gd,
+# c7gn, x2gd; and a1), x86_64 otherwise (g5 is a GPU family on x86).
+_GRAVITON = re.compile(r"^(a1|[a-z]+\d+[a-z]*g[a-z]*)\.")
+
+
+def _cpu_architecture(ci):
+    kind = (getattr(ci, "attributes", None) or {}).get("ecs.instance-type") or ""
+    return "arm64" if _GRAVITON.match(kind) else "x86_64"
+
+
+def _platform_mismatch(ci, td):
+    """A task definition's runtimePlatform.cpuArchitecture places only on instances of that
+    architecture ("Amazon ECS task definition parameters": runtimePlatform); ECS reports the closest
+    instance as missing an attribute required by the task."""
+    wanted = ((getattr(td, "runtime_platform", None) or {}).get("cpuArchitecture") or "").upper()
+    if not wanted:
+        return False
+    return {"X86_64": "x86_64", "ARM64": "arm64"}.get(wanted, wanted.lower()) != _cpu_architecture(ci)
+
+
 def _update_container_instance_resources(self, container_instance, task_resources, removing=False):
     """moto's bookkeeping, plus UDP ports and without failing on a port that is not reserved."""
     sign = -1 if removing else 1
@@ -436,7 +460,7 @@ def _place(backend, cluster, td, count, group, started_by, overrides=None, tags=
             return placed, (None, "NO_INSTANCES")
         fits, misses = [], []
         for ci in pool:
-            short = _shortfalls(ci, req)
+            short = ["ATTRIBUTE"] if _platform_mismatch(ci, td) else _shortfalls(ci, req)
             if short:
                 misses.append((ci, short))
             else:
@@ -477,6 +501,7 @@ _REASON_TEXT = {
     "PORTS": "is already using a port required by your task",
     "PORTS_UDP": "is already using a port required by your task",
     "AGENT": 'encountered error "AGENT"',
+    "ATTRIBUTE": "is missing an attribute required by your task",
 }
 _FAILURE_REASON = {
     "MEMORY": "RESOURCE:MEMORY",
@@ -484,6 +509,7 @@ _FAILURE_REASON = {
     "PORTS": "RESOURCE:PORTS",
     "PORTS_UDP": "RESOURCE:PORTS_UDP",
     "AGENT": "AGENT",
+    "ATTRIBUTE": "ATTRIBUTE",
     "NO_INSTANCES": "No Container Instances were found in your cluster.",
 }
 

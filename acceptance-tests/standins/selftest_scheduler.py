@@ -566,6 +566,27 @@ def run_task_failures(aws):
 
 
 @scenario
+def runtime_platform_places_by_architecture(aws):
+    """An ARM64 task definition goes only on a Graviton instance: none on a t3.large (the service
+    says an attribute is missing, RunTask reports ATTRIBUTE); a t4g instance takes it."""
+    c = aws.cluster("arch")
+    x86 = aws.instance(c)
+    rev = aws.ecs.register_task_definition(
+        family="arm", containerDefinitions=[{"name": "arm", "image": "nginx", "memory": 128, "essential": True}],
+        runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+    )["taskDefinition"]["taskDefinitionArn"]
+    out = aws.ecs.run_task(cluster=c, taskDefinition=rev)
+    check(not out["tasks"] and out["failures"] == [{"arn": x86, "reason": "ATTRIBUTE"}], f"{out['tasks']} {out['failures']}")
+    aws.ecs.create_service(cluster=c, serviceName="arm", taskDefinition=rev, desiredCount=1)
+    svc = aws.wait(c, "arm", lambda s: any("missing an attribute required by your task" in m for m in messages(s)), "the unable-to-place event")
+    check(svc["runningCount"] == 0, summary(svc))
+    iid = aws.ec2.run_instances(ImageId="ami-12345678", InstanceType="t4g.medium", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    arm = aws.ecs.register_container_instance(cluster=c, instanceIdentityDocument=json.dumps({"instanceId": iid}))["containerInstance"]["containerInstanceArn"]
+    aws.steady(c, "arm", rev, 1)
+    check([t["containerInstanceArn"] for t in aws.tasks(c)] == [arm], "the task runs on the t4g instance")
+
+
+@scenario
 def crashing_service(aws):
     """A container that exits: tasks keep being replaced, failedTasks counts them, never steady."""
     c = aws.cluster("crash")

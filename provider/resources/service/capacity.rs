@@ -69,6 +69,17 @@ pub(super) async fn capacity_warning(ctx: &Ctx, cluster: &str, td_ref: &str, dia
         }
     }
     let kinds = if types.is_empty() { String::new() } else { format!(" ({})", types.join(", ")) };
+    if let Some(wanted) = td.runtime_platform().and_then(|r| r.cpu_architecture()).map(|a| a.as_str().to_ascii_lowercase()) {
+        let arch = |t: &String| crate::resources::container_instance::launch::architecture(t).to_string();
+        if !types.is_empty() && !types.iter().any(|t| arch(t) == wanted) {
+            diags.warning_at(
+                AttrPath::root("task_definition"),
+                format!("No container instance of cluster {cluster:?} is {wanted}, as {td_ref} requires"),
+                format!("The task definition's runtime_platform asks for {wanted}; the ACTIVE container instances{kinds} are not, so ECS will not place its tasks (\"missing an attribute required by your task\") and the apply will wait until it gives up. Use Graviton instance types (t4g, m7g, ...) for ARM64, or change the task definition's cpu_architecture."),
+            );
+            return Ok(());
+        }
+    }
     if memory > max_mem {
         diags.warning_at(
             AttrPath::root("task_definition"),
